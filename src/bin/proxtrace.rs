@@ -1,0 +1,39 @@
+//! `proxtrace`: the command-line front end of the proxtrace library.
+//!
+//! Every subcommand lives in its own module under `src/bin/proxtrace/`. Exit status: 0 on
+//! success, 1 when the work itself failed (bad file, bad data), 2 for bad arguments.
+
+#[path = "proxtrace/cli.rs"]
+mod cli;
+#[path = "proxtrace/keys.rs"]
+mod keys;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Bluetooth proximity contact tracing: GAEN v1.2 and Bluezone v2.
+#[derive(Debug, Parser)]
+#[command(name = "proxtrace", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Derive rolling identifiers from daily keys (check vectors by hand or in scripts).
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return cli::clap_error(&e),
+    };
+    let result = match cli.command {
+        Command::Keys(cmd) => keys::run(cmd),
+    };
+    cli::finish(result)
+}
