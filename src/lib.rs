@@ -39,6 +39,8 @@
 //! | [`bluezone`] | the Bluezone v2 key schedule |
 //! | [`identifier`] | scheme-tagged broadcast identifiers |
 //! | [`advert`] | BLE advertisement codecs for both schemes |
+//! | [`sighting`] | what a radio hears and the scan-instance aggregates the log keeps |
+//! | [`published`] | diagnosis keys infected people published |
 //!
 //! Byte layouts: `docs/protocols.md` in the repository.
 
@@ -55,6 +57,8 @@ pub mod bluezone;
 pub mod gaen;
 pub mod identifier;
 mod keys;
+pub mod published;
+pub mod sighting;
 pub mod time;
 
 pub use keys::KeyError;
