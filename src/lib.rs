@@ -41,6 +41,7 @@
 //! | [`advert`] | BLE advertisement codecs for both schemes |
 //! | [`sighting`] | what a radio hears and the scan-instance aggregates the log keeps |
 //! | [`published`] | diagnosis keys infected people published |
+//! | [`matching`] | published keys against logged scan instances: exposure windows, daily summaries |
 //!
 //! Byte layouts: `docs/protocols.md` in the repository.
 
@@ -57,6 +58,7 @@ pub mod bluezone;
 pub mod gaen;
 pub mod identifier;
 mod keys;
+pub mod matching;
 pub mod published;
 pub mod sighting;
 pub mod time;

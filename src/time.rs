@@ -247,6 +247,19 @@ impl UtcDay {
     pub const fn days_since(self, earlier: Self) -> Option<u32> {
         self.0.checked_sub(earlier.0)
     }
+
+    /// The calendar date, `YYYY-MM-DD` (proleptic Gregorian), or `None` past year 9999.
+    ///
+    /// ```
+    /// use proxtrace::time::UtcDay;
+    /// assert_eq!(UtcDay::new(18_482).iso_date().as_deref(), Some("2020-08-08"));
+    /// ```
+    pub fn iso_date(self) -> Option<String> {
+        /// Julian day number of 1970-01-01.
+        const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+        let jd = i32::try_from(i64::from(self.0) + UNIX_EPOCH_JULIAN_DAY).ok()?;
+        time::Date::from_julian_day(jd).ok().map(|d| d.to_string())
+    }
 }
 
 impl fmt::Display for UtcDay {
