@@ -101,10 +101,8 @@ impl EncounterIndexBuilder {
 
     /// Sort and freeze.
     pub fn finish(mut self) -> EncounterIndex {
-        self.gaen
-            .sort_unstable_by(|a, b| (a.rpi, a.first, a.last).cmp(&(b.rpi, b.first, b.last)));
-        self.bluezone
-            .sort_unstable_by(|a, b| (a.id, a.first, a.last).cmp(&(b.id, b.first, b.last)));
+        self.gaen.sort_unstable_by_key(|e| (e.rpi, e.first, e.last));
+        self.bluezone.sort_unstable_by_key(|e| (e.id, e.first, e.last));
         EncounterIndex {
             gaen: self.gaen,
             bluezone: self.bluezone,
