@@ -3,6 +3,8 @@
 //! Every subcommand lives in its own module under `src/bin/proxtrace/`. Exit status: 0 on
 //! success, 1 when the work itself failed (bad file, bad data), 2 for bad arguments.
 
+#[path = "proxtrace/bench.rs"]
+mod bench;
 #[path = "proxtrace/cli.rs"]
 mod cli;
 #[path = "proxtrace/keys.rs"]
@@ -25,6 +27,9 @@ enum Command {
     /// Derive rolling identifiers from daily keys (check vectors by hand or in scripts).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Measure optimised code paths against their straightforward baselines.
+    #[command(subcommand)]
+    Bench(bench::BenchCommand),
 }
 
 fn main() -> ExitCode {
@@ -34,6 +39,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Keys(cmd) => keys::run(cmd),
+        Command::Bench(cmd) => bench::run(cmd),
     };
     cli::finish(result)
 }

@@ -99,10 +99,13 @@ impl EncounterIndexBuilder {
         Ok(())
     }
 
-    /// Sort and freeze.
+    /// Sort and freeze (spare capacity is released).
     pub fn finish(mut self) -> EncounterIndex {
+        self.gaen.shrink_to_fit();
+        self.bluezone.shrink_to_fit();
         self.gaen.sort_unstable_by_key(|e| (e.rpi, e.first, e.last));
-        self.bluezone.sort_unstable_by_key(|e| (e.id, e.first, e.last));
+        self.bluezone
+            .sort_unstable_by_key(|e| (e.id, e.first, e.last));
         EncounterIndex {
             gaen: self.gaen,
             bluezone: self.bluezone,
@@ -117,10 +120,22 @@ impl EncounterIndex {
     }
 
     /// Index a collection of scan instances.
+    ///
+    /// Sized exactly when the iterator knows its length (slices, vectors); otherwise see
+    /// [`EncounterIndexBuilder::reserve`].
     pub fn from_records<'a>(
         records: impl IntoIterator<Item = &'a ScanAggregate>,
     ) -> Result<Self, MatchError> {
+        let records = records.into_iter();
+        let (n, _) = records.size_hint();
         let mut b = Self::builder();
+        let mut records = records.peekable();
+        // Both schemes rarely share one log; reserve for the scheme of the first record.
+        match records.peek().map(|r| r.identifier.scheme()) {
+            Some(crate::identifier::Scheme::Gaen) => b.reserve(n, 0),
+            Some(crate::identifier::Scheme::Bluezone) => b.reserve(0, n),
+            None => {}
+        }
         for r in records {
             b.push(r)?;
         }

@@ -37,17 +37,24 @@
 //! faster inner loop cannot change a result.
 
 mod config;
+mod fast;
 mod index;
 mod reference;
 mod result;
 mod summary;
 mod windows;
+pub mod workload;
 
 pub use config::{
     BluezoneMatchConfig, DailySummariesConfig, GaenMatchConfig, Infectiousness, MatchConfig,
     ReportTypeWeights, WindowConfig,
 };
 pub use index::{EncounterIndex, EncounterIndexBuilder};
+
+/// Heap bytes the fast engine's lookup structures take for this index (for memory budgets).
+pub fn fast_lookup_bytes(index: &EncounterIndex, config: &MatchConfig) -> usize {
+    fast::lookup_bytes(index, config)
+}
 pub use result::{DailySummary, ExposureWindow, MatchResult, ScanInstance};
 
 use crate::KeyError;
@@ -76,12 +83,83 @@ pub enum MatchError {
 }
 
 /// Which inner loop a [`Matcher`] runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Default)]
 #[non_exhaustive]
 pub enum Engine {
-    /// The straightforward reference inner loop.
+    /// The straightforward reference inner loop: the oracle and the benchmark baseline.
     #[default]
     Reference,
+    /// The fast inner loop (specialised HKDF, batched AES, seeded tables, parallel).
+    Fast(FastEngine),
+}
+
+/// Settings of the fast inner loop.
+#[derive(Clone, Copy)]
+pub struct FastEngine {
+    threads: usize,
+    seed: fast::HashSeed,
+    backend: fast::Backend,
+}
+
+impl FastEngine {
+    /// Run on `threads` threads (0 = one per core) with a lookup-table hash seed drawn from
+    /// `rng`. Logged identifiers are attacker-controlled; the secret seed keeps anyone from
+    /// aiming many of them at one table bucket.
+    pub fn new<R: rand::TryCryptoRng + ?Sized>(
+        threads: usize,
+        rng: &mut R,
+    ) -> Result<Self, KeyError> {
+        let mut b = [0u8; 16];
+        rng.try_fill_bytes(&mut b)
+            .map_err(|e| KeyError::Random(e.to_string()))?;
+        let (lo, hi) = b.split_at(8);
+        let word = |s: &[u8]| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(s);
+            u64::from_le_bytes(w)
+        };
+        Ok(Self {
+            threads,
+            seed: fast::HashSeed([word(lo), word(hi)]),
+            backend: fast::Backend::detect(),
+        })
+    }
+
+    /// Threads the engine runs on (0 = one per core).
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
+    /// Use the portable SHA-256 path even where the CPU has SHA extensions (to compare the
+    /// two, and so tests exercise the fallback on any machine).
+    #[must_use]
+    pub fn portable(mut self) -> Self {
+        self.backend = fast::Backend::Portable;
+        self
+    }
+
+    /// Whether the SHA-256 work runs on CPU intrinsics (false: the portable path).
+    pub fn uses_cpu_intrinsics(&self) -> bool {
+        self.backend != fast::Backend::Portable
+    }
+
+    fn options(&self) -> fast::Options {
+        fast::Options {
+            threads: self.threads,
+            seed: self.seed,
+            backend: self.backend,
+        }
+    }
+}
+
+impl std::fmt::Debug for FastEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastEngine")
+            .field("threads", &self.threads)
+            .field("seed", &"<redacted>")
+            .field("backend", &self.backend)
+            .finish()
+    }
 }
 
 /// Matches published keys against an [`EncounterIndex`].
@@ -127,6 +205,10 @@ impl Matcher {
             Engine::Reference => (
                 reference::gaen_hits(index, gaen),
                 reference::bluezone_hits(index, bluezone)?,
+            ),
+            Engine::Fast(f) => (
+                fast::gaen_hits(index, gaen, &self.config, f.options())?,
+                fast::bluezone_hits(index, bluezone, &self.config, f.options())?,
             ),
         };
         let mut windows = windows::gaen_windows(index, gaen, &gaen_hits, &self.config);
