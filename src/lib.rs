@@ -41,6 +41,7 @@
 //! | [`advert`] | BLE advertisement codecs for both schemes |
 //! | [`sighting`] | what a radio hears and the scan-instance aggregates the log keeps |
 //! | [`published`] | diagnosis keys infected people published |
+//! | [`log`] | the encounter log: a crash-safe ring of scan-instance records |
 //! | [`matching`] | published keys against logged scan instances: exposure windows, daily summaries |
 //!
 //! Byte layouts: `docs/protocols.md` in the repository.
@@ -58,9 +59,11 @@ pub mod bluezone;
 pub mod gaen;
 pub mod identifier;
 mod keys;
+pub mod log;
 pub mod matching;
 pub mod published;
 pub mod sighting;
 pub mod time;
+pub mod tracer;
 
 pub use keys::KeyError;
