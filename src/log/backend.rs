@@ -9,6 +9,7 @@ use std::path::Path;
 ///
 /// The log only ever writes whole regions it owns and calls `sync` at its durability points;
 /// after `sync` returns, everything written before must survive a power cut.
+#[allow(clippy::len_without_is_empty)] // `len` is the storage size, as `File::set_len`
 pub trait StorageBackend {
     /// Current length in bytes.
     fn len(&self) -> io::Result<u64>;

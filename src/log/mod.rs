@@ -527,13 +527,13 @@ impl<B: StorageBackend> EncounterLog<B> {
                 r.first_seen
             )));
         }
-        if let Some(newest) = self.newest {
-            if r.first_seen < newest {
-                return Err(LogError::OutOfOrder {
-                    newest,
-                    given: r.first_seen,
-                });
-            }
+        if let Some(newest) = self.newest
+            && r.first_seen < newest
+        {
+            return Err(LogError::OutOfOrder {
+                newest,
+                given: r.first_seen,
+            });
         }
         if day_of(r.first_seen) < self.min_day {
             return Ok(Appended::Expired);
@@ -601,22 +601,20 @@ impl<B: StorageBackend> EncounterLog<B> {
                 // Does not fit: write what the chunk has, then try again (in a new page if
                 // this one is full).
                 let had_records = !e.is_empty();
-                if let Some(e) = enc.take() {
-                    if had_records {
-                        self.write_chunk(e)?;
-                    }
+                if let Some(e) = enc.take()
+                    && had_records
+                {
+                    self.write_chunk(e)?;
                 }
-                if !had_records {
-                    if let Some(h) = &mut self.head {
-                        h.sealed = true;
-                    }
+                if !had_records && let Some(h) = &mut self.head {
+                    h.sealed = true;
                 }
             }
         }
-        if let Some(e) = enc.take() {
-            if !e.is_empty() {
-                self.write_chunk(e)?;
-            }
+        if let Some(e) = enc.take()
+            && !e.is_empty()
+        {
+            self.write_chunk(e)?;
         }
         Ok(())
     }
