@@ -35,7 +35,7 @@ fn gaen(n: u32, t: UnixTime) -> ScanAggregate {
         count: 1 + n % 40,
         max_rssi: -40 - (n % 50) as i8,
         mean_rssi: -45 - (n % 50) as i8,
-        tx_power: (n % 3 == 0).then_some(-8),
+        tx_power: n.is_multiple_of(3).then_some(-8),
     }
 }
 

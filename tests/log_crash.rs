@@ -51,10 +51,10 @@ impl StorageBackend for Recording {
     }
     fn write(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
         let mut ops = self.ops.borrow_mut();
-        if let Some(n) = self.fail_after {
-            if ops.iter().filter(|o| matches!(o, Op::Write { .. })).count() >= n {
-                return Err(io::Error::other("injected I/O failure"));
-            }
+        if let Some(n) = self.fail_after
+            && ops.iter().filter(|o| matches!(o, Op::Write { .. })).count() >= n
+        {
+            return Err(io::Error::other("injected I/O failure"));
         }
         let o = offset as usize;
         self.image[o..o + data.len()].copy_from_slice(data);
@@ -88,7 +88,7 @@ fn at(day: u32, secs: u64) -> UnixTime {
 }
 
 fn record(i: u32, t: UnixTime) -> ScanAggregate {
-    let identifier = if i % 3 == 0 {
+    let identifier = if i.is_multiple_of(3) {
         Identifier::Bluezone(BluezoneId::from_bytes([(i % 11) as u8; 12]))
     } else {
         let mut b = [0x33u8; 20];
@@ -103,7 +103,7 @@ fn record(i: u32, t: UnixTime) -> ScanAggregate {
         count: 1 + i % 20,
         max_rssi: -50 - (i % 30) as i8,
         mean_rssi: -52 - (i % 30) as i8,
-        tx_power: (i % 7 == 0).then_some(-3),
+        tx_power: i.is_multiple_of(7).then_some(-3),
     }
 }
 
@@ -402,7 +402,7 @@ fn failing_io_is_an_error_and_the_durable_image_stays_consistent() {
                 }
             }
         }
-        assert!(failed || acked == 60 - 60 % 4);
+        assert!(failed || acked == 60);
         // Rebuild the durable image (everything up to the last sync) and check it.
         let ops = ops.borrow().clone();
         let last_sync = ops.iter().rposition(|o| matches!(o, Op::Sync));
