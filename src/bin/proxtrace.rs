@@ -9,6 +9,8 @@ mod bench;
 mod cli;
 #[path = "proxtrace/keys.rs"]
 mod keys;
+#[path = "proxtrace/log.rs"]
+mod log;
 
 use std::process::ExitCode;
 
@@ -27,6 +29,9 @@ enum Command {
     /// Derive rolling identifiers from daily keys (check vectors by hand or in scripts).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Import sightings into an encounter log, print its figures, export it.
+    #[command(subcommand)]
+    Log(log::LogCommand),
     /// Measure optimised code paths against their straightforward baselines.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
@@ -40,6 +45,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
+        Command::Log(cmd) => log::run(cmd),
     };
     cli::finish(result)
 }

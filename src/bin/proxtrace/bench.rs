@@ -12,12 +12,29 @@ use proxtrace::matching::{
     EncounterIndex, Engine, FastEngine, MatchConfig, MatchResult, Matcher, fast_lookup_bytes,
 };
 
+use proxtrace::log::workload::{commuter_day, crowded_day};
+use proxtrace::log::{EncounterLog, LogOptions, MemoryBackend};
+use proxtrace::sighting::ScanAggregate;
+use proxtrace::time::UtcDay;
+
 use crate::cli::CliError;
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum BenchCommand {
     /// Reference matcher vs fast matcher on a synthetic workload; last line `speedup: X`.
     Match(MatchArgs),
+    /// Encounter log bytes per scan-instance on realistic days, beside a fixed-size record.
+    Log(LogArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LogArgs {
+    /// Days of records (each generated from its own seed).
+    #[arg(long, default_value_t = 14)]
+    days: u32,
+    /// Workload generator seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
 }
 
 #[derive(Debug, Args)]
@@ -50,6 +67,7 @@ fn parse_scheme(s: &str) -> Result<Scheme, String> {
 pub(crate) fn run(cmd: BenchCommand) -> Result<(), CliError> {
     match cmd {
         BenchCommand::Match(a) => bench_match(&a),
+        BenchCommand::Log(a) => bench_log(&a),
     }
 }
 
@@ -178,5 +196,99 @@ fn bench_match(a: &MatchArgs) -> Result<(), CliError> {
             "the fast matcher's results differ from the reference matcher's (a bug: please report it)",
         ));
     }
+    Ok(())
+}
+
+/// Bytes of a straightforward fixed-size record: identifier, first and last seen (u64 each),
+/// count (u32), two RSSIs, TX power and a CRC32.
+fn fixed_record_bytes(r: &ScanAggregate) -> usize {
+    let id = match r.identifier.scheme() {
+        Scheme::Gaen => 20,
+        Scheme::Bluezone => 12,
+    };
+    id + 8 + 8 + 4 + 3 + 4
+}
+
+fn bench_log(a: &LogArgs) -> Result<(), CliError> {
+    if a.days == 0 {
+        return Err(CliError::usage("--days", "must be at least 1"));
+    }
+    let mut out = io::stdout().lock();
+    let day0 = 20_400u32;
+    let now = UtcDay::new(day0 + a.days).start();
+    writeln!(out, "days: {}", a.days)?;
+    let mut iter_rate = 0.0f64;
+    for scheme in [Scheme::Gaen, Scheme::Bluezone] {
+        for (name, make) in [
+            (
+                "commuter",
+                commuter_day as fn(UtcDay, Scheme, u64) -> Vec<ScanAggregate>,
+            ),
+            ("crowded", crowded_day),
+        ] {
+            let records: Vec<ScanAggregate> = (0..a.days)
+                .flat_map(|d| make(UtcDay::new(day0 + d), scheme, a.seed + u64::from(d)))
+                .collect();
+            let fixed: usize = records.iter().map(fixed_record_bytes).sum();
+            let per = |x: f64| x / records.len().max(1) as f64;
+            writeln!(
+                out,
+                "{scheme}_{name}_scan_instances_per_day: {}",
+                records.len() / a.days as usize
+            )?;
+            writeln!(
+                out,
+                "{scheme}_{name}_fixed_record_bytes_per_scan_instance: {:.2}",
+                per(fixed as f64)
+            )?;
+            for (policy, every) in [
+                ("every_scan", 300u64),
+                ("every_15_min", 900),
+                ("every_1000_records", 0),
+            ] {
+                let opts = LogOptions {
+                    capacity_bytes: 256 << 20,
+                    ..LogOptions::default()
+                };
+                let mut log = EncounterLog::create(MemoryBackend::new(), opts, now)
+                    .map_err(|e| CliError::failure(e.to_string()))?;
+                let mut last_sync_period = None;
+                for (i, r) in records.iter().enumerate() {
+                    let boundary = if every == 0 {
+                        i % 1000 == 0
+                    } else {
+                        let p = r.first_seen.as_secs() / every;
+                        let b = last_sync_period.is_some_and(|l| l != p);
+                        last_sync_period = Some(p);
+                        b
+                    };
+                    if boundary && i > 0 {
+                        log.sync().map_err(|e| CliError::failure(e.to_string()))?;
+                    }
+                    log.append(r)
+                        .map_err(|e| CliError::failure(e.to_string()))?;
+                }
+                log.sync().map_err(|e| CliError::failure(e.to_string()))?;
+                let st = log.stats().map_err(|e| CliError::failure(e.to_string()))?;
+                let b = st.bytes_per_scan_instance.unwrap_or(f64::NAN);
+                writeln!(
+                    out,
+                    "{scheme}_{name}_log_bytes_per_scan_instance_sync_{policy}: {b:.2}"
+                )?;
+                if policy == "every_1000_records" && name == "commuter" && scheme == Scheme::Gaen {
+                    let t = Instant::now();
+                    let mut n = 0u64;
+                    for _ in 0..5 {
+                        for r in log.iter() {
+                            let r = r.map_err(|e| CliError::failure(e.to_string()))?;
+                            n += u64::from(black_box(r).count > 0);
+                        }
+                    }
+                    iter_rate = n as f64 / t.elapsed().as_secs_f64().max(1e-9);
+                }
+            }
+        }
+    }
+    writeln!(out, "iteration_scan_instances_per_sec: {iter_rate:.0}")?;
     Ok(())
 }
