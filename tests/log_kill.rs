@@ -45,7 +45,7 @@ fn now() -> UnixTime {
 fn record(i: u64) -> ScanAggregate {
     let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let first = UnixTime::from_secs(BASE + 3 * i);
-    let identifier = if i % 4 == 0 {
+    let identifier = if i.is_multiple_of(4) {
         let mut b = [0u8; 12];
         b[..8].copy_from_slice(&h.to_le_bytes());
         Identifier::Bluezone(BluezoneId::from_bytes(b))
@@ -66,7 +66,7 @@ fn record(i: u64) -> ScanAggregate {
         count: 1 + (h % 9) as u32,
         max_rssi: rssi,
         mean_rssi: rssi - (h % 5) as i8,
-        tx_power: (i % 5 == 0).then_some(-7),
+        tx_power: i.is_multiple_of(5).then_some(-7),
     }
 }
 
