@@ -254,13 +254,13 @@ fn bench_log(a: &LogArgs) -> Result<(), CliError> {
                     .map_err(|e| CliError::failure(e.to_string()))?;
                 let mut last_sync_period = None;
                 for (i, r) in records.iter().enumerate() {
-                    let boundary = if every == 0 {
-                        i % 1000 == 0
-                    } else {
-                        let p = r.first_seen.as_secs() / every;
-                        let b = last_sync_period.is_some_and(|l| l != p);
-                        last_sync_period = Some(p);
-                        b
+                    let boundary = match r.first_seen.as_secs().checked_div(every) {
+                        None => i % 1000 == 0,
+                        Some(p) => {
+                            let b = last_sync_period.is_some_and(|l| l != p);
+                            last_sync_period = Some(p);
+                            b
+                        }
                     };
                     if boundary && i > 0 {
                         log.sync().map_err(|e| CliError::failure(e.to_string()))?;
