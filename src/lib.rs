@@ -63,6 +63,7 @@ pub mod log;
 pub mod matching;
 pub mod published;
 pub mod sighting;
+pub mod sim;
 pub mod time;
 pub mod tracer;
 

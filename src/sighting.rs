@@ -228,6 +228,15 @@ impl Aggregator {
             .min()
     }
 
+    /// Everything not yet released — closed and still open windows — without changing
+    /// anything (a match that must also see the last few minutes).
+    pub fn snapshot(&self) -> Vec<ScanAggregate> {
+        let mut all = self.closed.clone();
+        all.extend(self.open.iter().map(|(id, o)| o.close(*id)));
+        all.sort_unstable_by_key(|a| (a.first_seen, a.identifier, a.last_seen));
+        all
+    }
+
     /// Number of identifiers with an open window.
     pub fn open_windows(&self) -> usize {
         self.open.len()

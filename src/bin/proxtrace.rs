@@ -11,6 +11,8 @@ mod cli;
 mod keys;
 #[path = "proxtrace/log.rs"]
 mod log;
+#[path = "proxtrace/simulate.rs"]
+mod simulate;
 
 use std::process::ExitCode;
 
@@ -26,6 +28,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a town of phones on a virtual clock and score notifications against ground truth.
+    Simulate(simulate::SimulateArgs),
     /// Derive rolling identifiers from daily keys (check vectors by hand or in scripts).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Err(e) => return cli::clap_error(&e),
     };
     let result = match cli.command {
+        Command::Simulate(a) => simulate::run(a),
         Command::Keys(cmd) => keys::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Log(cmd) => log::run(cmd),

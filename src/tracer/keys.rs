@@ -85,7 +85,11 @@ impl KeySchedule {
             let key: [u8; 32] = match prev {
                 // The chain continues: DK_n = SHA-256(DK_{n−1}).
                 Some(p) if !any_today => Sha256::digest(p.key).into(),
-                _ => random::<32, R>(rng)?,
+                // A new chain: a random base key whose day-0 key is never broadcast, so the
+                // base key itself can never be published; today is the chain's day 1.
+                _ => {
+                    Sha256::digest(zeroize::Zeroizing::new(random::<32, R>(rng)?).as_slice()).into()
+                }
             };
             self.keys.bluezone.push(StoredDailyKey {
                 day: day.get(),
