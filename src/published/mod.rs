@@ -3,6 +3,9 @@
 //! * GAEN: [`GaenDiagnosisKey`]s from diagnosis key export files.
 //! * Bluezone: [`BluezoneDiagnosisKey`]s from F0 payloads.
 
+pub mod export;
+pub mod f0;
+
 use serde::{Deserialize, Serialize};
 
 use crate::bluezone::DailyKey;

@@ -88,7 +88,8 @@ pub struct SimReport {
     pub positives: usize,
     /// Keys published (TEKs or Bluezone daily keys).
     pub published_keys: usize,
-    /// Size of the export file (GAEN, zip) or F0 payload (Bluezone) every phone downloaded.
+    /// Size of the `export.bin` (GAEN; the signed zip every phone downloads and verifies
+    /// adds a random-length signature) or of the F0 payload (Bluezone).
     pub published_bytes: usize,
     /// Advertisements handed to phones (after radio loss).
     pub advertisements_heard: u64,
@@ -289,7 +290,7 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
         bluezone.extend(keys.bluezone);
     }
     let published_keys = gaen.len() + bluezone.len();
-    let (gaen, bluezone, published_bytes) = publish::round_trip(gaen, bluezone, config.seed)?;
+    let (gaen, bluezone, published_bytes) = publish::round_trip(gaen, bluezone)?;
     let matcher = Matcher::new(scoring()).map_err(|e| SimError::Publish(e.to_string()))?;
     let notified: Vec<bool> = tracers
         .par_iter()
@@ -338,14 +339,43 @@ mod publish {
     //! Publication as a health authority would do it, read back as every phone would.
 
     use super::*;
+    use crate::published::export::{
+        ExportMeta, Signer, Verification, read_export, write_export_bin, write_export_zip,
+    };
+    use crate::published::f0::{parse_f0, write_f0};
 
-    /// Through the wire formats and back: GAEN keys as a signed export file, Bluezone keys as
-    /// an F0 payload. Returns the keys as parsed and the published size.
+    /// Through the wire formats and back: GAEN keys as a signed export file (verified with
+    /// the authority's public key), Bluezone keys as an F0 payload. Returns the keys as
+    /// parsed and the size of `export.bin` or of the F0 JSON.
     pub(super) fn round_trip(
         gaen: Vec<GaenDiagnosisKey>,
         bluezone: Vec<BluezoneDiagnosisKey>,
-        _seed: u64,
     ) -> Result<(Vec<GaenDiagnosisKey>, Vec<BluezoneDiagnosisKey>, usize), SimError> {
-        Ok((gaen, bluezone, 0))
+        let err = |e: &dyn std::fmt::Display| SimError::Publish(e.to_string());
+        let mut size = 0;
+        let gaen = if gaen.is_empty() {
+            gaen
+        } else {
+            // The signature is random (ECDSA), so the reported size is export.bin's.
+            let rng = ring::rand::SystemRandom::new();
+            let pkcs8 = Signer::generate_pkcs8(&rng).map_err(|e| err(&e))?;
+            let signer = Signer::from_pkcs8(&pkcs8, "sim", "v1", &rng).map_err(|e| err(&e))?;
+            let meta = ExportMeta::covering(&gaen, "SIM");
+            size += write_export_bin(&meta, &gaen, &[], Some(&signer))
+                .map_err(|e| err(&e))?
+                .len();
+            let zip = write_export_zip(&meta, &gaen, &[], &signer, &rng).map_err(|e| err(&e))?;
+            read_export(&zip, &Verification::trusting([signer.trusted_key()]))
+                .map_err(|e| err(&e))?
+                .diagnosis_keys()
+        };
+        let bluezone = if bluezone.is_empty() {
+            bluezone
+        } else {
+            let json = write_f0(&bluezone);
+            size += json.len();
+            parse_f0(json.as_bytes()).map_err(|e| err(&e))?
+        };
+        Ok((gaen, bluezone, size))
     }
 }
