@@ -7,10 +7,14 @@
 mod bench;
 #[path = "proxtrace/cli.rs"]
 mod cli;
+#[path = "proxtrace/export.rs"]
+mod export;
 #[path = "proxtrace/keys.rs"]
 mod keys;
 #[path = "proxtrace/log.rs"]
 mod log;
+#[path = "proxtrace/matching.rs"]
+mod matching;
 #[path = "proxtrace/simulate.rs"]
 mod simulate;
 
@@ -33,6 +37,11 @@ enum Command {
     /// Derive rolling identifiers from daily keys (check vectors by hand or in scripts).
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Match published keys (export files, F0 payloads) against an encounter log.
+    Match(matching::MatchArgs),
+    /// Write, sign and inspect GAEN export files.
+    #[command(subcommand)]
+    Export(export::ExportCommand),
     /// Import sightings into an encounter log, print its figures, export it.
     #[command(subcommand)]
     Log(log::LogCommand),
@@ -51,6 +60,8 @@ fn main() -> ExitCode {
         Command::Keys(cmd) => keys::run(cmd),
         Command::Bench(cmd) => bench::run(cmd),
         Command::Log(cmd) => log::run(cmd),
+        Command::Match(a) => matching::run(a),
+        Command::Export(cmd) => export::run(cmd),
     };
     cli::finish(result)
 }

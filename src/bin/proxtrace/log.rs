@@ -50,7 +50,7 @@ impl LogDir {
         }
     }
 
-    fn open(&self) -> Result<EncounterLog<FileBackend>, CliError> {
+    pub(crate) fn open(&self) -> Result<EncounterLog<FileBackend>, CliError> {
         let options = LogOptions {
             capacity_bytes: self.capacity_bytes,
             retention_days: self.retention_days,

@@ -1,0 +1,158 @@
+//! `proxtrace match`: match published keys (GAEN export files, Bluezone F0 payloads) against
+//! an encounter log.
+
+use std::fs::File;
+use std::io::{self, BufReader, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+use proxtrace::matching::{EncounterIndex, Engine, FastEngine, MatchConfig, Matcher};
+use proxtrace::published::export::{Verification, read_export_from};
+use proxtrace::published::f0::parse_f0;
+
+use crate::cli::CliError;
+use crate::export::trusted_key;
+use crate::log::LogDir;
+
+#[derive(Debug, Args)]
+pub(crate) struct MatchArgs {
+    #[command(flatten)]
+    log: LogDir,
+    /// GAEN export files (zip, or bare export.bin with --allow-unsigned), in publication order.
+    #[arg(long = "export", value_name = "FILE")]
+    exports: Vec<PathBuf>,
+    /// Trusted public key: `FILE` (PEM/DER, any key id) or `ID:VERSION:FILE`. Repeatable.
+    #[arg(long = "public-key", value_name = "[ID:VERSION:]FILE")]
+    public_keys: Vec<String>,
+    /// Accept export files without a signature from a trusted key.
+    #[arg(long)]
+    allow_unsigned: bool,
+    /// Bluezone F0 payloads (JSON).
+    #[arg(long = "f0", value_name = "FILE")]
+    f0: Vec<PathBuf>,
+    /// Matching and scoring configuration (JSON; unknown fields are an error).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Threads for the matcher (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print one JSON object (`exposed`, `exposure_windows`, `daily_summaries`).
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
+    if a.exports.is_empty() && a.f0.is_empty() {
+        return Err(CliError::usage(
+            "match",
+            "give at least one --export or --f0 file",
+        ));
+    }
+    if !a.exports.is_empty() && a.public_keys.is_empty() && !a.allow_unsigned {
+        return Err(CliError::usage(
+            "--public-key",
+            "export files need --public-key (the health authority's key) or --allow-unsigned",
+        ));
+    }
+    let config: MatchConfig = match &a.config {
+        Some(p) => {
+            let f =
+                File::open(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+            serde_json::from_reader(BufReader::new(f))
+                .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?
+        }
+        None => MatchConfig::default(),
+    };
+    let mut verification = Verification {
+        allow_unsigned: a.allow_unsigned,
+        ..Verification::default()
+    };
+    for spec in &a.public_keys {
+        verification.trusted_keys.push(trusted_key(spec)?);
+    }
+    let mut gaen = Vec::new();
+    for p in &a.exports {
+        let f = File::open(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+        let file = read_export_from(BufReader::new(f), &verification)
+            .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+        gaen.extend(file.keys);
+        gaen.extend(file.revised_keys);
+    }
+    let mut bluezone = Vec::new();
+    for p in &a.f0 {
+        let bytes =
+            std::fs::read(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+        bluezone.extend(
+            parse_f0(&bytes).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?,
+        );
+    }
+    let log = a.log.open()?;
+    let mut b = EncounterIndex::builder();
+    for r in log.iter() {
+        let r = r.map_err(|e| CliError::failure(e.to_string()))?;
+        b.push(&r).map_err(|e| CliError::failure(e.to_string()))?;
+    }
+    let index = b.finish();
+    let threads = a
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let engine = FastEngine::new(threads, &mut rand::rngs::SysRng)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    let matcher = Matcher::new(config)
+        .map_err(|e| CliError::failure(e.to_string()))?
+        .with_engine(Engine::Fast(engine));
+    let result = matcher
+        .run(&index, &gaen, &bluezone)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    let mut out = io::stdout().lock();
+    if a.json {
+        let json = serde_json::to_string(&result).map_err(|e| CliError::failure(e.to_string()))?;
+        writeln!(out, "{json}")?;
+        return Ok(());
+    }
+    writeln!(out, "scan_instances: {}", index.len())?;
+    writeln!(out, "gaen_keys: {}", gaen.len())?;
+    writeln!(out, "bluezone_keys: {}", bluezone.len())?;
+    writeln!(out, "exposure_windows: {}", result.exposure_windows.len())?;
+    for w in &result.exposure_windows {
+        let secs: u32 = w
+            .scan_instances
+            .iter()
+            .map(|s| s.seconds_since_last_scan)
+            .sum();
+        let min_att = w
+            .scan_instances
+            .iter()
+            .map(|s| s.min_attenuation_db)
+            .min()
+            .unwrap_or(0);
+        writeln!(
+            out,
+            "window: scheme={} date={} start={} end={} scan_instances={} seconds={secs} min_attenuation_db={min_att} weighted_seconds={:.0}",
+            w.scheme,
+            w.date.as_deref().unwrap_or("-"),
+            w.start.as_secs(),
+            w.end.as_secs(),
+            w.scan_instances.len(),
+            w.weighted_duration_secs,
+        )?;
+    }
+    for d in &result.daily_summaries {
+        writeln!(
+            out,
+            "day: date={} score_sum={:.0} maximum_score={:.0} weighted_seconds={:.0} windows={}",
+            d.date.as_deref().unwrap_or("-"),
+            d.score_sum,
+            d.maximum_score,
+            d.weighted_duration_sum,
+            d.windows
+        )?;
+    }
+    writeln!(
+        out,
+        "exposed: {}",
+        if result.exposed { "yes" } else { "no" }
+    )?;
+    Ok(())
+}
