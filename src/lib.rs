@@ -56,6 +56,8 @@
 
 pub mod advert;
 pub mod bluezone;
+#[cfg(feature = "ffi")]
+pub mod ffi;
 pub mod gaen;
 pub mod identifier;
 mod keys;

@@ -239,6 +239,11 @@ pub(crate) fn encode(keys: &StoredKeys) -> Result<Zeroizing<Vec<u8>>, KeyStoreEr
 }
 
 /// Check the frame and deserialise the keys.
+/// Check that stored bytes decode, without keeping the keys.
+pub(crate) fn check(bytes: &[u8]) -> Result<(), KeyStoreError> {
+    decode(bytes).map(drop)
+}
+
 pub(crate) fn decode(bytes: &[u8]) -> Result<StoredKeys, KeyStoreError> {
     if bytes.len() < HEADER_LEN {
         return Err(if bytes.len() >= 4 && &bytes[..4] != MAGIC {

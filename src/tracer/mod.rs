@@ -99,6 +99,10 @@ pub struct Tracer<B: StorageBackend, K: KeyStorage> {
     /// UTC day of the last key/log housekeeping.
     housekeeping_day: Option<u32>,
     scan_phase: u64,
+    /// The last report: `(from, to, now)` and what it returned, so that asking again at the
+    /// same moment (a retry with a bigger buffer) returns the same keys instead of publishing
+    /// the fresh ones started by that report.
+    last_report: Option<((UnixTime, UnixTime, UnixTime), DiagnosisKeys)>,
 }
 
 impl<B: StorageBackend, K: KeyStorage> std::fmt::Debug for Tracer<B, K> {
@@ -139,7 +143,7 @@ impl Tracer<MemoryBackend, MemoryKeyStorage> {
     }
 }
 
-fn log_options(config: &TracerConfig) -> LogOptions {
+pub(crate) fn log_options(config: &TracerConfig) -> LogOptions {
     LogOptions {
         capacity_bytes: config.log_capacity_bytes,
         retention_days: config.retention_days,
@@ -188,6 +192,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
             last_sync: now,
             housekeeping_day: None,
             scan_phase,
+            last_report: None,
         };
         t.housekeeping(now)?;
         Ok(t)
@@ -351,7 +356,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         if let Some(d) = self.aggregator.next_deadline() {
             t = t.min(d);
         }
-        if self.log.pending() > 0 || self.aggregator.open_windows() > 0 {
+        if self.log.pending() > 0 {
             let sync = self
                 .last_sync
                 .checked_add_secs(u64::from(self.config.sync_interval_secs))
@@ -388,12 +393,18 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
     /// there, and the tracer immediately starts fresh keys (a new TEK and a new random
     /// Bluezone chain) and rotates its advertisement, so nothing broadcast after the report
     /// can be linked to what was published. The key store is saved before this returns.
+    /// Asking again with the same arguments before time moves on returns the same keys.
     pub fn diagnosis_keys(
         &mut self,
         from: UnixTime,
         to: UnixTime,
     ) -> Result<DiagnosisKeys, TracerError> {
         let now = self.now;
+        if let Some((args, keys)) = &self.last_report
+            && *args == (from, to, now)
+        {
+            return Ok(keys.clone());
+        }
         let spd = self.config.slots_per_day()?;
         let (keys, cut) = self.keys.diagnosis_keys(from, to, now, spd);
         if cut {
@@ -403,6 +414,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
             self.rotation = Rotation::default();
         }
         self.persist_keys()?;
+        self.last_report = Some(((from, to, now), keys.clone()));
         Ok(keys)
     }
 
