@@ -12,6 +12,8 @@
 #![allow(non_camel_case_types)]
 
 mod api;
+#[cfg(feature = "jni")]
+pub mod jni;
 pub(crate) mod session;
 
 use std::ffi::{CStr, c_char};

@@ -1,7 +1,7 @@
 //! A simulated town: many [`Tracer`]s on a virtual clock, scored against ground truth.
 //!
 //! People move between homes, workplaces, a market and two buses on a day schedule
-//! ([`town`]); every phone runs a real [`Tracer`] (in memory) and scans with its duty cycle;
+//! (`town.rs`); every phone runs a real [`Tracer`] (in memory) and scans with its duty cycle;
 //! what a phone hears comes from a log-distance path-loss model with body shadowing and
 //! noise ([`radio`]), as raw advertisement bytes through the public sans-IO API. On the last
 //! day some people test positive: their diagnosis keys go into a signed export file (GAEN) or
