@@ -43,8 +43,12 @@
 //! | [`published`] | diagnosis keys infected people published |
 //! | [`log`] | the encounter log: a crash-safe ring of scan-instance records |
 //! | [`matching`] | published keys against logged scan instances: exposure windows, daily summaries |
+//! | [`tracer`] | the sans-IO tracer a phone runs all day: rotation, scanning, keys, log |
+//! | [`sim`] | a simulated town of tracers scored against ground truth |
+//! | `ffi` | the C ABI and the JNI layer (features `ffi`, `jni`) |
 //!
-//! Byte layouts: `docs/protocols.md` in the repository.
+//! Byte layouts: `docs/protocols.md`, `docs/log-format.md`, `docs/export-format.md` in the
+//! repository.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -70,3 +74,8 @@ pub mod time;
 pub mod tracer;
 
 pub use keys::KeyError;
+
+/// The README's example runs as a doc-test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
