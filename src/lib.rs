@@ -59,6 +59,7 @@
 )]
 
 pub mod advert;
+pub mod ble;
 pub mod bluezone;
 #[cfg(feature = "ffi")]
 pub mod ffi;

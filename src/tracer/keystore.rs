@@ -240,6 +240,7 @@ pub(crate) fn encode(keys: &StoredKeys) -> Result<Zeroizing<Vec<u8>>, KeyStoreEr
 
 /// Check the frame and deserialise the keys.
 /// Check that stored bytes decode, without keeping the keys.
+#[cfg(feature = "ffi")]
 pub(crate) fn check(bytes: &[u8]) -> Result<(), KeyStoreError> {
     decode(bytes).map(drop)
 }
