@@ -1,6 +1,6 @@
 //! The Linux adapters (feature `ble`): a scanner over btleplug and an advertiser over bluer,
 //! both talking to BlueZ over D-Bus. These are the edges: they read the clock and the radio
-//! and feed the sans-IO [`ScanEvents`](super::ScanEvents) and tracer.
+//! and feed the sans-IO [`ScanEvents`] and tracer.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
