@@ -100,7 +100,7 @@ fn scanner_and_advertiser_against_a_fake_bluez() {
     let injector = {
         let (g, b) = (gaen_hex.clone(), bz_hex.clone());
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(1500));
+            std::thread::sleep(Duration::from_millis(2000));
             fake(&["inject", &g, &b])
         })
     };
