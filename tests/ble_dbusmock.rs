@@ -110,7 +110,7 @@ fn scanner_and_advertiser_against_a_fake_bluez() {
         let mut scanner = Scanner::new(60).await.expect("scanner on the fake adapter");
         scanner
             .run(
-                Some(Duration::from_secs(4)),
+                Some(Duration::from_secs(6)),
                 |h| heard.push(h),
                 |_| ticks += 1,
             )

@@ -3,19 +3,20 @@
 # generates, then compile tests/c/two_phones.c against both and run it under
 # AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind. Run from the repo root.
 set -euo pipefail
+T="${CARGO_TARGET_DIR:-target}"
 cargo build --features ffi --lib
 if ! command -v cbindgen >/dev/null 2>&1; then
     cargo install cbindgen --locked --version 0.29.4
 fi
-cbindgen --config cbindgen.toml --output target/proxtrace.h.generated 2>/dev/null
-if ! diff -u include/proxtrace.h target/proxtrace.h.generated; then
+cbindgen --config cbindgen.toml --output $T/proxtrace.h.generated 2>/dev/null
+if ! diff -u include/proxtrace.h $T/proxtrace.h.generated; then
     echo "include/proxtrace.h is stale: run cbindgen --config cbindgen.toml --output include/proxtrace.h" >&2
     exit 1
 fi
-LIBS="target/debug/libproxtrace.a -lpthread -ldl -lm"
+LIBS="$T/debug/libproxtrace.a -lpthread -ldl -lm"
 gcc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-    -fno-omit-frame-pointer -Iinclude tests/c/two_phones.c $LIBS -o target/two_phones_asan
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 target/two_phones_asan
-gcc -std=c11 -Wall -Wextra -Werror -g -Iinclude tests/c/two_phones.c $LIBS -o target/two_phones
+    -fno-omit-frame-pointer -Iinclude tests/c/two_phones.c $LIBS -o $T/two_phones_asan
+ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$T/two_phones_asan"
+gcc -std=c11 -Wall -Wextra -Werror -g -Iinclude tests/c/two_phones.c $LIBS -o $T/two_phones
 valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
-    --error-exitcode=1 target/two_phones
+    --error-exitcode=1 $T/two_phones
