@@ -1,6 +1,9 @@
 //! Encounter log behaviour through the public API: round trips, ring semantics, retention
 //! with physical deletion, ordering rules, encryption, statistics and the committed fixture.
 
+#[path = "support/log_fixture.rs"]
+mod log_fixture;
+
 use proxtrace::bluezone::BluezoneId;
 use proxtrace::identifier::{GaenPayload, Identifier, Scheme};
 use proxtrace::log::workload::commuter_day;
@@ -368,32 +371,6 @@ fn version_1_fixture_still_reads() {
     let log = EncounterLog::open(MemoryBackend::from_bytes(bytes), opts, now).unwrap();
     let recs = all(&log);
     assert_eq!(recs.len(), 40);
-    let expected: Vec<ScanAggregate> = fixture_records();
+    let expected: Vec<ScanAggregate> = log_fixture::fixture_records();
     assert_eq!(recs, expected);
-}
-
-/// The records the fixture holds (the same function lives in the example that wrote it).
-fn fixture_records() -> Vec<ScanAggregate> {
-    (0u32..40)
-        .map(|i| {
-            let t = UnixTime::from_secs(1_700_000_000 + u64::from(i) * 97);
-            let identifier = if i % 2 == 0 {
-                let mut b = [0u8; 20];
-                b[0] = (i % 6) as u8;
-                b[19] = 0xEE;
-                Identifier::Gaen(GaenPayload::from_bytes(&b))
-            } else {
-                Identifier::Bluezone(BluezoneId::from_bytes([(i % 5) as u8 + 1; 12]))
-            };
-            ScanAggregate {
-                identifier,
-                first_seen: t,
-                last_seen: UnixTime::from_secs(t.as_secs() + u64::from(i % 4)),
-                count: 1 + i,
-                max_rssi: -50 - (i % 20) as i8,
-                mean_rssi: -55 - (i % 20) as i8,
-                tx_power: (i % 4 == 0).then_some(-10),
-            }
-        })
-        .collect()
 }

@@ -57,6 +57,62 @@ unsafe fn with_session(
     t.record(r)
 }
 
+/// Run `f` on the session of `t` and copy the bytes it returns into `(buf, *len)`.
+///
+/// # Safety
+/// As [`tracer`]; `len` is null or valid for reads and writes; `buf` has `*len` writable bytes.
+unsafe fn with_output(
+    t: *const pt_tracer,
+    buf: *mut u8,
+    len: *mut usize,
+    f: impl FnOnce(&mut Session) -> Result<Vec<u8>, Failure>,
+) -> pt_result {
+    if len.is_null() {
+        return pt_result::PT_NULL_ARGUMENT;
+    }
+    let mut code = pt_result::PT_OK;
+    // SAFETY: forwarded contract.
+    let r = unsafe {
+        with_session(t, |s| {
+            let data = f(s)?;
+            // SAFETY: `buf`/`len` per the caller's contract.
+            code = write_out(&data, buf, len);
+            Ok(())
+        })
+    };
+    if r == pt_result::PT_OK { code } else { r }
+}
+
+/// A [`Session`] match method: input bytes and configuration JSON in, result JSON out.
+type MatchFn = fn(&mut Session, &[u8], Option<&str>) -> Result<String, Failure>;
+
+/// The shared body of the match functions: borrow the input and the configuration, run
+/// `f`, write its JSON out.
+///
+/// # Safety
+/// As [`with_output`]; `input` has `input_len` readable bytes; `config_json` is null or a C
+/// string.
+unsafe fn match_into(
+    t: *const pt_tracer,
+    input: *const u8,
+    input_len: usize,
+    config_json: *const c_char,
+    buf: *mut u8,
+    len: *mut usize,
+    f: MatchFn,
+) -> pt_result {
+    if input.is_null() {
+        return pt_result::PT_NULL_ARGUMENT;
+    }
+    // SAFETY: per the caller's contract.
+    let (input, config) = match unsafe { (bytes(input, input_len), opt_str(config_json)) } {
+        (Ok(i), Ok(c)) => (i, c),
+        (Err(e), _) | (_, Err(e)) => return e,
+    };
+    // SAFETY: per the caller's contract.
+    unsafe { with_output(t, buf, len, |s| f(s, input, config).map(String::into_bytes)) }
+}
+
 /// Open (or create) the tracer in directory `dir` with a JSON configuration (`TracerConfig`;
 /// null or `""` for the defaults) and store the handle in `*out_tracer`. A corrupt key store
 /// or log is an error (`PT_CORRUPT_STORE`) and is left untouched.
@@ -129,24 +185,17 @@ pub unsafe extern "C" fn pt_tracer_advertisement(
     out_next_change: *mut u64,
 ) -> pt_result {
     guard(|| {
-        if len.is_null() {
-            return pt_result::PT_NULL_ARGUMENT;
-        }
-        let mut code = pt_result::PT_OK;
-        // SAFETY: `t` per the contract.
-        let r = unsafe {
-            with_session(t, |s| {
+        // SAFETY: `t`, `buf`, `len` per the contract.
+        unsafe {
+            with_output(t, buf, len, |s| {
                 let (data, next) = s.advertisement(now)?;
-                // SAFETY: `buf`/`len` per the contract.
-                code = write_out(&data, buf, len);
                 if !out_next_change.is_null() {
                     // SAFETY: non-null and valid for a write per the contract.
                     *out_next_change = next;
                 }
-                Ok(())
+                Ok(data)
             })
-        };
-        if r == pt_result::PT_OK { code } else { r }
+        }
     })
 }
 
@@ -239,19 +288,12 @@ pub unsafe extern "C" fn pt_tracer_diagnosis_keys(
     len: *mut usize,
 ) -> pt_result {
     guard(|| {
-        if len.is_null() {
-            return pt_result::PT_NULL_ARGUMENT;
-        }
-        let mut code = pt_result::PT_OK;
         // SAFETY: `t`, `buf`, `len` per the contract.
-        let r = unsafe {
-            with_session(t, |s| {
-                let json = s.diagnosis_keys(from, to)?;
-                code = write_out(json.as_bytes(), buf, len);
-                Ok(())
+        unsafe {
+            with_output(t, buf, len, |s| {
+                s.diagnosis_keys(from, to).map(String::into_bytes)
             })
-        };
-        if r == pt_result::PT_OK { code } else { r }
+        }
     })
 }
 
@@ -272,25 +314,17 @@ pub unsafe extern "C" fn pt_tracer_match_export(
     buf: *mut u8,
     len: *mut usize,
 ) -> pt_result {
-    guard(|| {
-        if len.is_null() || zip.is_null() {
-            return pt_result::PT_NULL_ARGUMENT;
-        }
-        // SAFETY: per the contract.
-        let (zip, config) = match unsafe { (bytes(zip, zip_len), opt_str(config_json)) } {
-            (Ok(z), Ok(c)) => (z, c),
-            (Err(e), _) | (_, Err(e)) => return e,
-        };
-        let mut code = pt_result::PT_OK;
-        // SAFETY: per the contract.
-        let r = unsafe {
-            with_session(t, |s| {
-                let json = s.match_export(zip, config)?;
-                code = write_out(json.as_bytes(), buf, len);
-                Ok(())
-            })
-        };
-        if r == pt_result::PT_OK { code } else { r }
+    // SAFETY: per the contract.
+    guard(|| unsafe {
+        match_into(
+            t,
+            zip,
+            zip_len,
+            config_json,
+            buf,
+            len,
+            Session::match_export,
+        )
     })
 }
 
@@ -308,26 +342,8 @@ pub unsafe extern "C" fn pt_tracer_match_f0(
     buf: *mut u8,
     len: *mut usize,
 ) -> pt_result {
-    guard(|| {
-        if len.is_null() || json.is_null() {
-            return pt_result::PT_NULL_ARGUMENT;
-        }
-        // SAFETY: per the contract.
-        let (payload, config) = match unsafe { (bytes(json, json_len), opt_str(config_json)) } {
-            (Ok(z), Ok(c)) => (z, c),
-            (Err(e), _) | (_, Err(e)) => return e,
-        };
-        let mut code = pt_result::PT_OK;
-        // SAFETY: per the contract.
-        let r = unsafe {
-            with_session(t, |s| {
-                let out = s.match_f0(payload, config)?;
-                code = write_out(out.as_bytes(), buf, len);
-                Ok(())
-            })
-        };
-        if r == pt_result::PT_OK { code } else { r }
-    })
+    // SAFETY: per the contract.
+    guard(|| unsafe { match_into(t, json, json_len, config_json, buf, len, Session::match_f0) })
 }
 
 /// The message of the last failure on this tracer (NUL-terminated, truncated to fit; empty if
