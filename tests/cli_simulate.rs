@@ -50,6 +50,11 @@ fn same_seed_same_figures_and_the_counts_add_up() {
         assert_eq!(tp + fneg, exposed);
         assert_eq!(tp + fp, notified);
         assert_eq!(tp + fp + fneg + tn + field(&text, "positives"), 40);
+        // The matcher finds the close contacts (a broken matcher notifies no one, a
+        // broken scorer everyone).
+        assert!(exposed > 0, "{text}");
+        assert!(4 * tp >= 3 * exposed, "recall below 0.75: {text}");
+        assert!(tn > 0, "everyone was notified: {text}");
         assert!(field(&text, "scan_instances") > 0);
         assert!(field(&text, "published_keys") >= field(&text, "positives"));
     }

@@ -275,7 +275,7 @@ fn malformed_protobufs_and_keys_are_typed_errors() {
     rt.extend([0x28, 0x09]);
     assert!(matches!(invalid(rt), ExportError::InvalidKey { .. }));
     // Truncated anywhere: a protobuf error, never a panic or a partial result.
-    let (s, _, _, zip) = fixture();
+    let (_, _, _, zip) = fixture();
     let (bin, _) = entries(&zip);
     for cut in [17, 30, bin.len() - 1] {
         let e = read_export(&bin[..cut], &lax).unwrap_err();
@@ -295,7 +295,6 @@ fn malformed_protobufs_and_keys_are_typed_errors() {
     wrong[3] = b'x';
     let z = zip_entries(&[(EXPORT_BIN, &wrong)]).unwrap();
     assert!(matches!(read_export(&z, &lax), Err(ExportError::BadHeader)));
-    let _ = s;
 }
 
 #[test]

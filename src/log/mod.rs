@@ -292,7 +292,18 @@ impl<B: StorageBackend> EncounterLog<B> {
         backend.sync()?;
         backend.write(0, &header.encode())?;
         backend.sync()?;
-        Ok(Self {
+        Ok(Self::empty(backend, header, cipher, &options, now))
+    }
+
+    /// A log with no pages known yet (a new file, or one whose pages are still to be scanned).
+    fn empty(
+        backend: B,
+        header: FileHeader,
+        cipher: Option<ChunkCipher>,
+        options: &LogOptions,
+        now: UnixTime,
+    ) -> Self {
+        Self {
             backend,
             header,
             cipher,
@@ -304,7 +315,7 @@ impl<B: StorageBackend> EncounterLog<B> {
             pending: Vec::new(),
             newest: None,
             next_seq: 1,
-        })
+        }
     }
 
     /// Open an existing log, recovering the head by scanning page headers, and expire what
@@ -335,19 +346,7 @@ impl<B: StorageBackend> EncounterLog<B> {
                 Some(c)
             }
         };
-        let mut log = Self {
-            backend,
-            header,
-            cipher,
-            retention_days: options.retention_days,
-            min_day: min_day(now, options.retention_days),
-            pages: Vec::new(),
-            garbage: Vec::new(),
-            head: None,
-            pending: Vec::new(),
-            newest: None,
-            next_seq: 1,
-        };
+        let mut log = Self::empty(backend, header, cipher, &options, now);
         log.scan_headers()?;
         log.recover_head()?;
         log.expire(now)?;

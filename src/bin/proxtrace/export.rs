@@ -8,8 +8,8 @@ use base64::Engine as _;
 use clap::{Args, Subcommand};
 use proxtrace::gaen::TemporaryExposureKey;
 use proxtrace::published::export::{
-    EXPORT_HEADER, ExportMeta, SignatureStatus, Signer, TrustedKey, Verification, read_export_from,
-    write_export_zip,
+    EXPORT_HEADER, ExportError, ExportMeta, SignatureStatus, Signer, TrustedKey, Verification,
+    read_export_from, validate_key, write_export_zip,
 };
 use proxtrace::published::{GaenDiagnosisKey, ReportType};
 use proxtrace::time::EnIntervalNumber;
@@ -175,19 +175,10 @@ pub(crate) fn parse_keys_csv(path: &Path) -> Result<Vec<GaenDiagnosisKey>, CliEr
             days_since_onset_of_symptoms: onset,
             transmission_risk_level: None,
         };
-        // The writer's checks, reported against the line.
-        proxtrace::published::export::write_export_bin(
-            &ExportMeta::covering(&[], ""),
-            std::slice::from_ref(&k),
-            &[],
-            None,
-        )
-        .map_err(|e| {
-            let msg = e.to_string();
-            at(
-                line,
-                msg.strip_prefix("key #0: ").unwrap_or(&msg).to_owned(),
-            )
+        // The reader's checks, reported against the line.
+        validate_key(&k, 0).map_err(|e| match e {
+            ExportError::InvalidKey { reason, .. } => at(line, reason),
+            other => at(line, other.to_string()),
         })?;
         keys.push(k);
     }

@@ -230,12 +230,10 @@ pub fn visit_export<R: Read + Seek>(
     reader.rewind()?;
     let (bin, sig) = if n == 16 && &magic == EXPORT_HEADER {
         let mut bin = Vec::new();
-        limited(
-            &mut reader,
-            verification.limits.max_export_bin_bytes,
-            EXPORT_BIN,
-        )?
-        .read_to_end(&mut bin)?;
+        // At most one byte past the limit: enough to tell that it was exceeded.
+        (&mut reader)
+            .take(verification.limits.max_export_bin_bytes.saturating_add(1))
+            .read_to_end(&mut bin)?;
         check_len(
             bin.len(),
             verification.limits.max_export_bin_bytes,
@@ -263,10 +261,6 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, ExportError> {
         }
     }
     Ok(n)
-}
-
-fn limited<R: Read>(r: R, limit: u64, _what: &str) -> Result<std::io::Take<R>, ExportError> {
-    Ok(r.take(limit.saturating_add(1)))
 }
 
 fn check_len(len: usize, limit: u64, what: &str) -> Result<(), ExportError> {
@@ -558,6 +552,12 @@ fn tek_message(k: &GaenDiagnosisKey) -> TekMessage {
     }
 }
 
+/// Check a key against the rules a reader applies (`ExportError::InvalidKey` naming `index`
+/// otherwise), so that nothing is written that could not be read back.
+pub fn validate_key(key: &GaenDiagnosisKey, index: usize) -> Result<(), ExportError> {
+    check_key(&tek_message(key), index).map(drop)
+}
+
 fn info_message(signer: &Signer) -> SignatureInfoMessage {
     SignatureInfoMessage {
         verification_key_version: Some(signer.key_version().to_owned()),
@@ -574,7 +574,7 @@ pub fn write_export_bin(
     signer: Option<&Signer>,
 ) -> Result<Vec<u8>, ExportError> {
     for (index, k) in keys.iter().chain(revised_keys).enumerate() {
-        check_key(&tek_message(k), index)?;
+        validate_key(k, index)?;
     }
     let header = ExportHeaderMessage {
         start_timestamp: Some(meta.start_timestamp),
