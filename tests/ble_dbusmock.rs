@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use proxtrace::advert::Payload;
-use proxtrace::ble::Heard;
+use proxtrace::ble::Received;
 use proxtrace::ble::linux::{Advertiser, Scanner, now};
 use proxtrace::tracer::{Schemes, Tracer, TracerConfig};
 
@@ -104,7 +104,7 @@ fn scanner_and_advertiser_against_a_fake_bluez() {
             fake(&["inject", &g, &b])
         })
     };
-    let mut heard: Vec<Heard> = Vec::new();
+    let mut heard: Vec<Received> = Vec::new();
     let mut ticks = 0;
     rt.block_on(async {
         let mut scanner = Scanner::new(60).await.expect("scanner on the fake adapter");

@@ -81,7 +81,7 @@ pub enum RadioEvent {
 
 /// A sighting ready for [`crate::tracer::Tracer::handle_payload`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Heard {
+pub struct Received {
     /// The payload.
     pub payload: Payload,
     /// RSSI, dBm (clamped to `i8`).
@@ -99,7 +99,7 @@ struct Device {
     payloads: Vec<Payload>,
 }
 
-/// Turns [`RadioEvent`]s into [`Heard`] sightings and says when to restart the scan.
+/// Turns [`RadioEvent`]s into [`Received`] sightings and says when to restart the scan.
 #[derive(Debug, Clone)]
 pub struct ScanEvents {
     devices: HashMap<String, Device>,
@@ -142,7 +142,7 @@ impl ScanEvents {
     }
 
     /// Handle one event; returns the sightings it completes (payload and RSSI both known).
-    pub fn handle(&mut self, event: RadioEvent, now: UnixTime) -> Vec<Heard> {
+    pub fn handle(&mut self, event: RadioEvent, now: UnixTime) -> Vec<Received> {
         let (device, new_payloads, rssi_changed) = match event {
             RadioEvent::Discovered {
                 device,
@@ -197,7 +197,7 @@ impl ScanEvents {
             return Vec::new(); // no RSSI yet: remembered until one arrives
         };
         emit.into_iter()
-            .map(|payload| Heard {
+            .map(|payload| Received {
                 payload,
                 rssi: clamp_i8(rssi),
                 tx_power: d.tx_power.map(clamp_i8),

@@ -10,7 +10,7 @@ use btleplug::platform::{Adapter, Manager};
 use futures::StreamExt;
 use uuid::Uuid;
 
-use super::{AdvertisementData, Heard, RadioEvent, ScanEvents};
+use super::{AdvertisementData, RadioEvent, Received, ScanEvents};
 use crate::time::UnixTime;
 use crate::tracer::Advertisement;
 
@@ -125,7 +125,7 @@ impl Scanner {
     pub async fn run(
         &mut self,
         duration: Option<Duration>,
-        mut on_heard: impl FnMut(Heard),
+        mut on_heard: impl FnMut(Received),
         mut on_tick: impl FnMut(UnixTime),
     ) -> Result<(), BleError> {
         let mut stream = self.central.events().await.map_err(scan_err)?;

@@ -8,6 +8,6 @@ mod events;
 pub mod linux;
 
 pub use events::{
-    AdvertisementData, BLUEZONE_SERVICE_UUID, GAEN_SERVICE_UUID, Heard, RadioEvent, ScanEvents,
+    AdvertisementData, BLUEZONE_SERVICE_UUID, GAEN_SERVICE_UUID, RadioEvent, Received, ScanEvents,
     uuid16,
 };
