@@ -1,0 +1,314 @@
+//! Sightings from files: proxtrace's CSV and Bluezone's own `data_trace.txt` export.
+//!
+//! * CSV: a header line naming the columns `unix_time,scheme,id,aem,rssi` (any order; an
+//!   optional `tx_power` column too), one sighting per row: `unix_time` integer seconds,
+//!   `scheme` `gaen` or `bluezone`, `id` 32 hex digits (GAEN RPI) or 24 (Bluezone ID), `aem`
+//!   8 hex digits for GAEN and empty for Bluezone, `rssi` integer dBm.
+//! * Bluezone TSV: `own_id_hex \t contact_id_hex \t rssi \t timestamp` per line; the
+//!   timestamps of one file are all milliseconds (Android) or all seconds (iOS).
+//!
+//! Parsing validates every row before anything is returned, so an import is all or nothing.
+
+use std::fmt;
+use std::io::{BufRead, Read};
+
+use proxtrace::bluezone::BluezoneId;
+use proxtrace::gaen::{AssociatedEncryptedMetadata, RollingProximityIdentifier};
+use proxtrace::identifier::{GaenPayload, Identifier, Scheme};
+use proxtrace::sighting::{Aggregator, AggregatorConfig, ScanAggregate, Sighting};
+use proxtrace::time::UnixTime;
+
+/// A row that cannot be imported.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{line}: {reason}")]
+pub struct ImportError {
+    /// 1-based line number in the file.
+    pub line: u64,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+fn err(line: u64, reason: impl fmt::Display) -> ImportError {
+    ImportError {
+        line,
+        reason: reason.to_string(),
+    }
+}
+
+/// The unit of a Bluezone export's timestamps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimestampUnit {
+    /// Milliseconds (Android).
+    Milliseconds,
+    /// Seconds (iOS).
+    Seconds,
+}
+
+impl fmt::Display for TimestampUnit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Milliseconds => "milliseconds",
+            Self::Seconds => "seconds",
+        })
+    }
+}
+
+fn hex_bytes<const N: usize>(s: &str, what: &str, line: u64) -> Result<[u8; N], ImportError> {
+    let s = s.trim();
+    if s.len() != 2 * N {
+        return Err(err(
+            line,
+            format!("{what} must be {} hex digits, got {:?}", 2 * N, s),
+        ));
+    }
+    let mut out = [0u8; N];
+    hex::decode_to_slice(s, &mut out).map_err(|e| err(line, format!("{what} is not hex: {e}")))?;
+    Ok(out)
+}
+
+fn rssi(s: &str, line: u64) -> Result<i8, ImportError> {
+    let v: i64 = s
+        .trim()
+        .parse()
+        .map_err(|_| err(line, format!("rssi {:?} is not an integer", s.trim())))?;
+    i8::try_from(v).map_err(|_| err(line, format!("rssi {v} dBm is outside −128…127")))
+}
+
+/// Parse proxtrace's sighting CSV.
+pub fn parse_csv(input: impl Read) -> Result<Vec<Sighting>, ImportError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .flexible(false)
+        .from_reader(input);
+    let headers = rdr
+        .headers()
+        .map_err(|e| err(1, format!("cannot read the header line: {e}")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(t_col), Some(s_col), Some(id_col), Some(aem_col), Some(rssi_col)) = (
+        col("unix_time"),
+        col("scheme"),
+        col("id"),
+        col("aem"),
+        col("rssi"),
+    ) else {
+        return Err(err(
+            1,
+            format!(
+                "the header must name the columns unix_time,scheme,id,aem,rssi (got {:?})",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
+    };
+    let tx_col = col("tx_power");
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line());
+            err(line, format!("malformed CSV: {e}"))
+        })?;
+        let line = rec.position().map_or(0, |p| p.line());
+        let field = |c: usize| rec.get(c).unwrap_or("");
+        let time: u64 = field(t_col).parse().map_err(|_| {
+            err(
+                line,
+                format!(
+                    "unix_time {:?} is not a whole number of seconds",
+                    field(t_col)
+                ),
+            )
+        })?;
+        let scheme: Scheme = field(s_col).parse().map_err(|e| err(line, e))?;
+        let identifier = match scheme {
+            Scheme::Gaen => {
+                let rpi = hex_bytes::<16>(field(id_col), "a GAEN id", line)?;
+                let aem = hex_bytes::<4>(field(aem_col), "aem", line)?;
+                Identifier::Gaen(GaenPayload {
+                    rpi: RollingProximityIdentifier::from_bytes(rpi),
+                    aem: AssociatedEncryptedMetadata::from_bytes(aem),
+                })
+            }
+            Scheme::Bluezone => {
+                if !field(aem_col).is_empty() {
+                    return Err(err(line, "aem must be empty for bluezone rows"));
+                }
+                Identifier::Bluezone(BluezoneId::from_bytes(hex_bytes::<12>(
+                    field(id_col),
+                    "a Bluezone id",
+                    line,
+                )?))
+            }
+        };
+        let tx_power = match tx_col.map(field).filter(|s| !s.is_empty()) {
+            Some(s) => Some(s.parse::<i8>().map_err(|_| {
+                err(
+                    line,
+                    format!("tx_power {s:?} is not an integer dBm in −128…127"),
+                )
+            })?),
+            None => None,
+        };
+        out.push(Sighting {
+            identifier,
+            rssi: rssi(field(rssi_col), line)?,
+            tx_power,
+            time: UnixTime::from_secs(time),
+        });
+    }
+    Ok(out)
+}
+
+/// Timestamps at or above this are milliseconds (in seconds it would be the year 5138).
+const MS_THRESHOLD: u64 = 100_000_000_000;
+
+/// Parse Bluezone's `data_trace.txt`, detecting whether its timestamps are milliseconds or
+/// seconds (they must agree across the file).
+pub fn parse_bluezone_tsv(
+    input: impl BufRead,
+) -> Result<(Vec<Sighting>, Option<TimestampUnit>), ImportError> {
+    let mut rows = Vec::new();
+    let mut unit: Option<(TimestampUnit, u64)> = None;
+    for (i, line) in input.lines().enumerate() {
+        let n = i as u64 + 1;
+        let line = line.map_err(|e| err(n, format!("cannot read: {e}")))?;
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let f: Vec<&str> = line.split('\t').collect();
+        if f.len() != 4 {
+            return Err(err(
+                n,
+                format!(
+                    "expected 4 tab-separated fields (own id, contact id, rssi, timestamp), got {}",
+                    f.len()
+                ),
+            ));
+        }
+        hex_bytes::<12>(f[0], "own id", n)?;
+        let id = BluezoneId::from_bytes(hex_bytes::<12>(f[1], "contact id", n)?);
+        let r = rssi(f[2], n)?;
+        let ts: u64 = f[3].trim().parse().map_err(|_| {
+            err(
+                n,
+                format!("timestamp {:?} is not a whole number", f[3].trim()),
+            )
+        })?;
+        let this = if ts >= MS_THRESHOLD {
+            TimestampUnit::Milliseconds
+        } else {
+            TimestampUnit::Seconds
+        };
+        match unit {
+            None => unit = Some((this, n)),
+            Some((u, first)) if u != this => {
+                return Err(err(
+                    n,
+                    format!(
+                        "timestamp is in {this} but line {first} was in {u}; a file must use one unit"
+                    ),
+                ));
+            }
+            Some(_) => {}
+        }
+        let secs = if this == TimestampUnit::Milliseconds {
+            ts / 1000
+        } else {
+            ts
+        };
+        rows.push(Sighting {
+            identifier: Identifier::Bluezone(id),
+            rssi: r,
+            tx_power: None,
+            time: UnixTime::from_secs(secs),
+        });
+    }
+    Ok((rows, unit.map(|(u, _)| u)))
+}
+
+/// Aggregate sightings (in any order) into scan-instance records, oldest first.
+pub fn aggregate(mut sightings: Vec<Sighting>, config: AggregatorConfig) -> Vec<ScanAggregate> {
+    sightings.sort_by_key(|s| s.time);
+    let mut agg = Aggregator::new(config);
+    let mut out = Vec::new();
+    for s in &sightings {
+        agg.observe(s);
+    }
+    out.extend(agg.flush());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_rows_parse_in_any_column_order() {
+        let text = "scheme,unix_time,rssi,id,aem\n\
+            gaen,1700000000,-60,8be6cd371c5c891604bfbe49df845096,72033874\n\
+            bluezone,1700000005,-70,29ABD013B41C90269332AB5D,\n";
+        let s = parse_csv(text.as_bytes()).unwrap();
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[1].rssi, -70);
+        assert_eq!(s[0].time.as_secs(), 1_700_000_000);
+    }
+
+    #[test]
+    fn csv_errors_name_the_line() {
+        let bad = [
+            (
+                "unix_time,scheme,id,aem,rssi\n1,gaen,00,00000000,-60\n",
+                2,
+                "32 hex digits",
+            ),
+            (
+                "unix_time,scheme,id,aem,rssi\n1,bluezone,29ABD013B41C90269332AB5D,,-60\nx,gaen,8be6cd371c5c891604bfbe49df845096,72033874,1\n",
+                3,
+                "unix_time",
+            ),
+            (
+                "unix_time,scheme,id,aem,rssi\n1,tcn,29ABD013B41C90269332AB5D,,-60\n",
+                2,
+                "scheme",
+            ),
+            (
+                "unix_time,scheme,id,aem,rssi\n1,bluezone,29ABD013B41C90269332AB5D,,-300\n",
+                2,
+                "rssi",
+            ),
+            (
+                "unix_time,scheme,id,aem,rssi\n1,bluezone,29ABD013B41C90269332AB5D,01020304,-60\n",
+                2,
+                "aem",
+            ),
+            ("time,scheme,id,aem,rssi\n", 1, "header"),
+            ("unix_time,scheme,id,aem,rssi\n1,bluezone\n", 2, "malformed"),
+        ];
+        for (text, line, word) in bad {
+            let e = parse_csv(text.as_bytes()).unwrap_err();
+            assert_eq!(e.line, line, "{text}: {e}");
+            assert!(e.reason.contains(word), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn bluezone_tsv_detects_the_unit() {
+        let own = "29ABD013B41C90269332AB5D";
+        let ms = format!(
+            "{own}\tE26B0FCB3A70A8892B38A074\t-70\t1596845700123\n{own}\tE26B0FCB3A70A8892B38A074\t-71\t1596845704000\n"
+        );
+        let (rows, unit) = parse_bluezone_tsv(ms.as_bytes()).unwrap();
+        assert_eq!(unit, Some(TimestampUnit::Milliseconds));
+        assert_eq!(rows[0].time.as_secs(), 1_596_845_700);
+        let s = format!("{own}\tE26B0FCB3A70A8892B38A074\t-70\t1596845700\n");
+        assert_eq!(
+            parse_bluezone_tsv(s.as_bytes()).unwrap().1,
+            Some(TimestampUnit::Seconds)
+        );
+        let mixed = format!("{s}{own}\tE26B0FCB3A70A8892B38A074\t-70\t1596845700123\n");
+        assert_eq!(parse_bluezone_tsv(mixed.as_bytes()).unwrap_err().line, 2);
+        let short = format!("{own}\t-70\t1596845700\n");
+        assert_eq!(parse_bluezone_tsv(short.as_bytes()).unwrap_err().line, 1);
+    }
+}

@@ -1,0 +1,380 @@
+//! A simulated town: many [`Tracer`]s on a virtual clock, scored against ground truth.
+//!
+//! People move between homes, workplaces, a market and two buses on a day schedule
+//! (`town.rs`); every phone runs a real [`Tracer`] (in memory) and scans with its duty cycle;
+//! what a phone hears comes from a log-distance path-loss model with body shadowing and
+//! noise ([`radio`]), as raw advertisement bytes through the public sans-IO API. On the last
+//! day some people test positive: their diagnosis keys go into a signed export file (GAEN) or
+//! an F0 payload (Bluezone), every other phone parses it and matches, and the result is
+//! compared with ground truth: who was within 2 m of a positive person for at least 15
+//! minutes on one day.
+//!
+//! ```
+//! use proxtrace_cli::sim::{SimConfig, run};
+//! let report = run(&SimConfig { phones: 20, days: 1, ..SimConfig::default() }, &mut |_, _| {})?;
+//! assert!(report.scan_instances > 0 && report.published_keys > 0);
+//! # Ok::<(), proxtrace_cli::sim::SimError>(())
+//! ```
+
+pub mod radio;
+mod town;
+
+use rand::SeedableRng;
+use rand::rngs::ChaCha20Rng;
+use rand::seq::SliceRandom;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use proxtrace::identifier::Scheme;
+use proxtrace::log::MemoryBackend;
+use proxtrace::matching::{DailySummariesConfig, MatchConfig, Matcher};
+use proxtrace::published::{BluezoneDiagnosisKey, GaenDiagnosisKey, ReportType};
+use proxtrace::time::{SECONDS_PER_DAY, UnixTime, UtcDay};
+use proxtrace::tracer::{MemoryKeyStorage, Schemes, Tracer, TracerConfig, TracerError};
+use radio::Radio;
+use town::Town;
+
+/// 2026-11-02, a Monday: the first simulated day.
+pub const DEFAULT_START_DAY: UtcDay = UtcDay::new(20_759);
+
+/// Close contact for the ground truth: within this distance…
+pub const CLOSE_CONTACT_METRES: f32 = 2.0;
+/// … for at least this long on one day.
+pub const CLOSE_CONTACT_SECS: u32 = 15 * 60;
+
+/// What to simulate.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConfig {
+    /// Number of people, each with a phone.
+    pub phones: usize,
+    /// Simulated days; people test positive at the end of the last one.
+    pub days: u32,
+    /// Seed of everything random: the same seed gives the same report.
+    pub seed: u64,
+    /// The scheme every phone runs.
+    pub scheme: Scheme,
+    /// Fraction of people who test positive (at least one).
+    pub positive_fraction: f64,
+    /// The first simulated day.
+    pub start_day: UtcDay,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        Self {
+            phones: 200,
+            days: 3,
+            seed: 1,
+            scheme: Scheme::Gaen,
+            positive_fraction: 0.05,
+            start_day: DEFAULT_START_DAY,
+        }
+    }
+}
+
+/// The outcome: ground truth against notifications, over the people who did not test
+/// positive themselves.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimReport {
+    /// Number of phones.
+    pub phones: usize,
+    /// Simulated days.
+    pub days: u32,
+    /// The scheme.
+    pub scheme: Scheme,
+    /// The seed.
+    pub seed: u64,
+    /// People who tested positive and published their keys.
+    pub positives: usize,
+    /// Keys published (TEKs or Bluezone daily keys).
+    pub published_keys: usize,
+    /// Size of the `export.bin` (GAEN; the signed zip every phone downloads and verifies
+    /// adds a random-length signature) or of the F0 payload (Bluezone).
+    pub published_bytes: usize,
+    /// Advertisements handed to phones (after radio loss).
+    pub advertisements_heard: u64,
+    /// Scan-instance records in all logs together.
+    pub scan_instances: u64,
+    /// Mean encounter log size per scan-instance, bytes.
+    pub log_bytes_per_scan_instance: f64,
+    /// People (not positive) within 2 m of a positive person for ≥ 15 min on some day.
+    pub exposed: usize,
+    /// People (not positive) the matcher notified.
+    pub notified: usize,
+    /// Exposed and notified.
+    pub true_positives: usize,
+    /// Notified but not exposed.
+    pub false_positives: usize,
+    /// Exposed but not notified.
+    pub false_negatives: usize,
+    /// Neither.
+    pub true_negatives: usize,
+}
+
+/// Why a simulation could not run.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// Parameters that cannot work.
+    #[error("invalid simulation parameters: {0}")]
+    Config(String),
+    /// A tracer failed (a bug: the simulation feeds only valid input).
+    #[error("a simulated phone failed: {0}")]
+    Tracer(#[from] TracerError),
+    /// Publishing or reading back the positives' keys failed.
+    #[error("publishing diagnosis keys failed: {0}")]
+    Publish(String),
+}
+
+type SimTracer = Tracer<MemoryBackend, MemoryKeyStorage>;
+
+/// The scoring the simulation notifies with: GAEN v2 defaults for thresholds (55/63/73 dB),
+/// with bucket weights 1.0 / 0.5 / 0 / 0, so that 15 minutes close by (or 30 minutes a few
+/// metres away) reach the 900 threshold. Bluezone IDs carry no TX power: the phones' own
+/// calibrated TX power is assumed.
+pub fn scoring() -> MatchConfig {
+    let mut m = MatchConfig {
+        scoring: DailySummariesConfig {
+            attenuation_bucket_weights: [1.0, 0.5, 0.0, 0.0],
+            ..DailySummariesConfig::default()
+        },
+        ..MatchConfig::default()
+    };
+    m.bluezone.default_tx_power_dbm = radio::TX_POWER_DBM;
+    m
+}
+
+fn tracer_config(scheme: Scheme) -> TracerConfig {
+    TracerConfig {
+        schemes: Schemes {
+            gaen: scheme == Scheme::Gaen,
+            bluezone: scheme == Scheme::Bluezone,
+        },
+        tx_power_dbm: radio::TX_POWER_DBM,
+        // A few days of one person's encounters are tens of KiB; 16 MiB per phone would
+        // make a town of phones cost gigabytes.
+        log_capacity_bytes: 512 << 10,
+        ..TracerConfig::default()
+    }
+}
+
+/// Run a simulation. `progress(done, total)` is called once per simulated minute.
+pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<SimReport, SimError> {
+    if config.phones < 2 {
+        return Err(SimError::Config("--phones must be at least 2".into()));
+    }
+    if config.days == 0 || config.days > 14 {
+        return Err(SimError::Config(
+            "--days must be from 1 to 14 (keys are kept 14 days)".into(),
+        ));
+    }
+    if !(0.0..=1.0).contains(&config.positive_fraction) {
+        return Err(SimError::Config(
+            "the positive fraction must be within 0…1".into(),
+        ));
+    }
+    let n = config.phones;
+    let start = config.start_day.start();
+    let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
+    let tcfg = tracer_config(config.scheme);
+    let mut tracers: Vec<SimTracer> = (0..n)
+        .map(|_| Tracer::in_memory(tcfg.clone(), start, &mut rng))
+        .collect::<Result<_, _>>()?;
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut rng);
+    let k = ((n as f64 * config.positive_fraction).round() as usize).clamp(1, n - 1);
+    let mut positive = vec![false; n];
+    for &i in &order[..k] {
+        positive[i] = true;
+    }
+
+    let mut town = Town::new(n, config.seed);
+    let mut radio = Radio::new(config.seed);
+    let scan_period = u64::from(tcfg.scan_period_secs);
+    let mut next_scan: Vec<u64> = tracers
+        .iter()
+        .map(|t| {
+            let h = t.poll_scan(start);
+            if h.scanning { start } else { h.until }.as_secs()
+        })
+        .collect();
+    // Seconds within 2 m of a positive person, per person and day.
+    let mut contact = vec![vec![0u32; config.days as usize]; n];
+    let mut heard = 0u64;
+    let total = u64::from(config.days) * 1440;
+    let mut by_place: Vec<(u32, usize)> = Vec::with_capacity(n);
+    let mut positions = Vec::with_capacity(n);
+    let mut near_positive = vec![false; n];
+    for day in 0..config.days {
+        town.plan_day(day);
+        for minute in 0..1440u32 {
+            let t0 = start.as_secs() + u64::from(day) * SECONDS_PER_DAY + u64::from(minute) * 60;
+            positions.clear();
+            positions.extend((0..n).map(|i| town.position(i, day, minute * 60)));
+            by_place.clear();
+            by_place.extend(positions.iter().enumerate().map(|(i, p)| (p.place, i)));
+            by_place.sort_unstable();
+            let group = |i: usize| {
+                let place = positions[i].place;
+                let lo = by_place.partition_point(|&(p, _)| p < place);
+                let hi = by_place.partition_point(|&(p, _)| p <= place);
+                by_place[lo..hi].iter().map(|&(_, j)| j)
+            };
+            // Ground truth for this minute.
+            near_positive.iter_mut().for_each(|b| *b = false);
+            for p in (0..n).filter(|&p| positive[p]) {
+                for j in group(p) {
+                    if j != p && positions[p].distance(&positions[j]) <= CLOSE_CONTACT_METRES {
+                        near_positive[j] = true;
+                    }
+                }
+            }
+            for (j, near) in near_positive.iter().enumerate() {
+                if *near {
+                    contact[j][day as usize] += 60;
+                }
+            }
+            // Phones whose scan starts within this minute, in time order.
+            let mut scanning: Vec<(u64, usize)> = (0..n)
+                .filter(|&i| next_scan[i] < t0 + 60)
+                .map(|i| (next_scan[i], i))
+                .collect();
+            scanning.sort_unstable();
+            for (s, i) in scanning {
+                let now = UnixTime::from_secs(s);
+                tracers[i].handle_timeout(now)?;
+                for j in group(i) {
+                    if j == i {
+                        continue;
+                    }
+                    let d = positions[i].distance(&positions[j]);
+                    let packets = radio.packets(d);
+                    if packets.is_empty() {
+                        continue;
+                    }
+                    let adv = tracers[j].poll_advertisement(now)?;
+                    let ads = adv.legacy_advertisements();
+                    for (offset, rssi) in packets {
+                        for ad in &ads {
+                            let at = UnixTime::from_secs(s + u64::from(offset));
+                            tracers[i].handle_advertisement(ad.as_bytes(), rssi, at)?;
+                            heard += 1;
+                        }
+                    }
+                }
+                next_scan[i] = s + scan_period;
+            }
+            progress(u64::from(day) * 1440 + u64::from(minute) + 1, total);
+        }
+    }
+
+    // The last day ends: everyone flushes, positives publish, everyone else matches.
+    let end = UnixTime::from_secs(start.as_secs() + u64::from(config.days) * SECONDS_PER_DAY - 1);
+    let mut scan_instances = 0u64;
+    let mut log_bytes = 0u64;
+    for t in &mut tracers {
+        t.handle_timeout(end)?;
+        t.flush(end)?;
+        let s = t.log().stats().map_err(TracerError::from)?;
+        scan_instances += s.records;
+        log_bytes += s.bytes_used;
+    }
+    let mut gaen: Vec<GaenDiagnosisKey> = Vec::new();
+    let mut bluezone: Vec<BluezoneDiagnosisKey> = Vec::new();
+    for i in (0..n).filter(|&i| positive[i]) {
+        let keys = tracers[i].diagnosis_keys(start, end)?;
+        gaen.extend(keys.gaen.into_iter().map(|mut k| {
+            k.report_type = ReportType::ConfirmedTest;
+            k
+        }));
+        bluezone.extend(keys.bluezone);
+    }
+    let published_keys = gaen.len() + bluezone.len();
+    let (gaen, bluezone, published_bytes) = publish::round_trip(gaen, bluezone)?;
+    let matcher = Matcher::new(scoring()).map_err(|e| SimError::Publish(e.to_string()))?;
+    let notified: Vec<bool> = tracers
+        .par_iter()
+        .enumerate()
+        .map(|(i, t)| {
+            if positive[i] {
+                return Ok(false);
+            }
+            Ok(t.match_with(&gaen, &bluezone, &matcher)?.exposed)
+        })
+        .collect::<Result<_, TracerError>>()?;
+
+    let mut r = SimReport {
+        phones: n,
+        days: config.days,
+        scheme: config.scheme,
+        seed: config.seed,
+        positives: k,
+        published_keys,
+        published_bytes,
+        advertisements_heard: heard,
+        scan_instances,
+        log_bytes_per_scan_instance: log_bytes as f64 / scan_instances.max(1) as f64,
+        exposed: 0,
+        notified: 0,
+        true_positives: 0,
+        false_positives: 0,
+        false_negatives: 0,
+        true_negatives: 0,
+    };
+    for i in (0..n).filter(|&i| !positive[i]) {
+        let exposed = contact[i].iter().any(|&s| s >= CLOSE_CONTACT_SECS);
+        r.exposed += usize::from(exposed);
+        r.notified += usize::from(notified[i]);
+        match (exposed, notified[i]) {
+            (true, true) => r.true_positives += 1,
+            (false, true) => r.false_positives += 1,
+            (true, false) => r.false_negatives += 1,
+            (false, false) => r.true_negatives += 1,
+        }
+    }
+    Ok(r)
+}
+
+mod publish {
+    //! Publication as a health authority would do it, read back as every phone would.
+
+    use super::*;
+    use crate::export_writer::{ExportMeta, Signer, write_export_bin, write_export_zip};
+    use proxtrace::published::export::{Verification, read_export};
+    use proxtrace::published::f0::{parse_f0, write_f0};
+
+    /// Through the wire formats and back: GAEN keys as a signed export file (verified with
+    /// the authority's public key), Bluezone keys as an F0 payload. Returns the keys as
+    /// parsed and the size of `export.bin` or of the F0 JSON.
+    pub(super) fn round_trip(
+        gaen: Vec<GaenDiagnosisKey>,
+        bluezone: Vec<BluezoneDiagnosisKey>,
+    ) -> Result<(Vec<GaenDiagnosisKey>, Vec<BluezoneDiagnosisKey>, usize), SimError> {
+        let err = |e: &dyn std::fmt::Display| SimError::Publish(e.to_string());
+        let mut size = 0;
+        let gaen = if gaen.is_empty() {
+            gaen
+        } else {
+            // The signature is random (ECDSA), so the reported size is export.bin's.
+            let rng = ring::rand::SystemRandom::new();
+            let pkcs8 = Signer::generate_pkcs8(&rng).map_err(|e| err(&e))?;
+            let signer = Signer::from_pkcs8(&pkcs8, "sim", "v1", &rng).map_err(|e| err(&e))?;
+            let meta = ExportMeta::covering(&gaen, "SIM");
+            size += write_export_bin(&meta, &gaen, &[], Some(&signer))
+                .map_err(|e| err(&e))?
+                .len();
+            let zip = write_export_zip(&meta, &gaen, &[], &signer, &rng).map_err(|e| err(&e))?;
+            read_export(&zip, &Verification::trusting([signer.trusted_key()]))
+                .map_err(|e| err(&e))?
+                .diagnosis_keys()
+        };
+        let bluezone = if bluezone.is_empty() {
+            bluezone
+        } else {
+            let json = write_f0(&bluezone);
+            size += json.len();
+            parse_f0(json.as_bytes()).map_err(|e| err(&e))?
+        };
+        Ok((gaen, bluezone, size))
+    }
+}

@@ -1,0 +1,157 @@
+//! How a tracer behaves: schemes, rotation, scan duty cycle, radio calibration, retention.
+
+use serde::{Deserialize, Serialize};
+
+use crate::log::DEFAULT_CAPACITY;
+use crate::sighting::AggregatorConfig;
+use crate::time::{EN_INTERVAL_SECONDS, SlotsPerDay};
+
+use super::TracerError;
+
+/// Which schemes a tracer speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Schemes {
+    /// Google/Apple Exposure Notification v1.2.
+    pub gaen: bool,
+    /// Bluezone v2.
+    pub bluezone: bool,
+}
+
+impl Default for Schemes {
+    fn default() -> Self {
+        Self {
+            gaen: true,
+            bluezone: false,
+        }
+    }
+}
+
+/// A tracer's configuration. Every field has a default; JSON with unknown fields is rejected
+/// so that a typo never silently falls back to a default.
+///
+/// ```
+/// use proxtrace::tracer::TracerConfig;
+/// let c: TracerConfig = serde_json::from_str(r#"{"schemes":{"gaen":true,"bluezone":true},"tx_power_dbm":-8}"#)?;
+/// assert_eq!(c.rotation_secs, 900);
+/// c.validate()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracerConfig {
+    /// Schemes to advertise and scan for. Default: GAEN only.
+    pub schemes: Schemes,
+    /// GAEN-only tracers rotate their identifier (and the platform its address) every
+    /// `rotation_secs ± rotation_jitter_secs`, uniformly at random. Default 900 ± 300 s. When
+    /// Bluezone is on, both identifiers change together at Bluezone's slot boundaries instead.
+    pub rotation_secs: u32,
+    /// See `rotation_secs`. `rotation_secs − rotation_jitter_secs` must be at least 600 s (one
+    /// GAEN interval), so that every rotation shows a new RPI.
+    pub rotation_jitter_secs: u32,
+    /// Scan for `scan_window_secs` every `scan_period_secs`. Default 4 s every 300 s.
+    pub scan_window_secs: u32,
+    /// See `scan_window_secs`.
+    pub scan_period_secs: u32,
+    /// TX power broadcast in GAEN metadata, dBm (calibrated: `TX − RSSI` is the attenuation).
+    pub tx_power_dbm: i8,
+    /// Added to every RSSI the radio reports (this phone model's receive calibration), dB.
+    /// The result is clamped to −127…126 dBm.
+    pub rssi_correction_db: i8,
+    /// Days keys and encounters are kept. Default 14.
+    pub retention_days: u32,
+    /// Make the log durable at least this often, seconds. Default 900: a crash loses at most
+    /// 15 minutes of encounters, and the log stores ≈ 14.5 B per scan-instance (a sync after
+    /// every scan costs ≈ 15 % more space; see `docs/performance.md`).
+    pub sync_interval_secs: u32,
+    /// Bluezone identifiers per day (slot length `86 400 / n` s). Default 96.
+    pub bluezone_slots_per_day: u32,
+    /// When a scan instance ends.
+    pub aggregation: AggregatorConfig,
+    /// Capacity of a newly created encounter log, bytes. Default 16 MiB.
+    pub log_capacity_bytes: u64,
+}
+
+impl Default for TracerConfig {
+    fn default() -> Self {
+        Self {
+            schemes: Schemes::default(),
+            rotation_secs: 900,
+            rotation_jitter_secs: 300,
+            scan_window_secs: 4,
+            scan_period_secs: 300,
+            tx_power_dbm: -8,
+            rssi_correction_db: 0,
+            retention_days: 14,
+            sync_interval_secs: 900,
+            bluezone_slots_per_day: 96,
+            aggregation: AggregatorConfig::default(),
+            log_capacity_bytes: DEFAULT_CAPACITY,
+        }
+    }
+}
+
+impl TracerConfig {
+    /// Check that the values can work together.
+    pub fn validate(&self) -> Result<(), TracerError> {
+        let bad = |m: String| Err(TracerError::Config(m));
+        if !self.schemes.gaen && !self.schemes.bluezone {
+            return bad("enable at least one scheme (schemes.gaen or schemes.bluezone)".into());
+        }
+        let min = self.rotation_secs.saturating_sub(self.rotation_jitter_secs);
+        if u64::from(min) < EN_INTERVAL_SECONDS || self.rotation_jitter_secs > self.rotation_secs {
+            return bad(format!(
+                "rotation_secs − rotation_jitter_secs must be at least {EN_INTERVAL_SECONDS} s (got {} − {})",
+                self.rotation_secs, self.rotation_jitter_secs
+            ));
+        }
+        if self.rotation_secs > 86_400 {
+            return bad(format!(
+                "rotation_secs {} is longer than a day; identifiers must rotate to stay unlinkable",
+                self.rotation_secs
+            ));
+        }
+        if self.scan_period_secs == 0
+            || self.scan_window_secs == 0
+            || self.scan_window_secs > self.scan_period_secs
+        {
+            return bad(format!(
+                "need 0 < scan_window_secs ≤ scan_period_secs (got {} and {})",
+                self.scan_window_secs, self.scan_period_secs
+            ));
+        }
+        if self.retention_days == 0 {
+            return bad("retention_days must be at least 1".into());
+        }
+        if self.sync_interval_secs == 0 {
+            return bad("sync_interval_secs must be at least 1".into());
+        }
+        if !(-50..=20).contains(&self.tx_power_dbm) {
+            return bad(format!(
+                "tx_power_dbm {} is outside −50…20 dBm, which matchers discard",
+                self.tx_power_dbm
+            ));
+        }
+        if self.aggregation.max_gap_secs == 0 || self.aggregation.max_window_secs == 0 {
+            return bad("aggregation gaps and windows must be at least 1 s".into());
+        }
+        SlotsPerDay::new(self.bluezone_slots_per_day)
+            .map_err(|e| TracerError::Config(format!("bluezone_slots_per_day: {e}")))?;
+        Ok(())
+    }
+
+    /// The encounter log options this configuration implies.
+    pub fn log_options(&self) -> crate::log::LogOptions {
+        crate::log::LogOptions {
+            capacity_bytes: self.log_capacity_bytes,
+            retention_days: self.retention_days,
+            ..crate::log::LogOptions::default()
+        }
+    }
+
+    /// Bluezone slots per day, checked.
+    pub(crate) fn slots_per_day(&self) -> Result<SlotsPerDay, TracerError> {
+        SlotsPerDay::new(self.bluezone_slots_per_day)
+            .map_err(|e| TracerError::Config(format!("bluezone_slots_per_day: {e}")))
+    }
+}
