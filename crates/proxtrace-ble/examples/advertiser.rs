@@ -1,53 +1,43 @@
-//! Broadcast rotating identifiers of one scheme from a Linux laptop until Ctrl-C.
+//! Broadcast rotating identifiers from a Linux laptop until Ctrl-C.
 //!
-//! `cargo run --release --features ble --example advertiser -- [--scheme gaen|bluezone] [--dir DIR] [--seconds N]`
+//! `cargo run --release -p proxtrace-ble --example advertiser -- [--scheme gaen|bluezone] [--dir DIR] [--seconds N]`
 //!
-//! Keys live in DIR (default `./proxtrace-adv`). Each rotation unregisters the old
-//! advertisement and registers the new one, so BlueZ changes the random address with the ID.
+//! Keys live in DIR (default `./proxtrace-adv`). The tracer's run loop drives it: at every
+//! `Output::Advertise` the old advertisement is unregistered and the new one registered, so
+//! BlueZ changes the random address with the identifiers.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use proxtrace::tracer::{Schemes, Tracer, TracerConfig};
+use clap::{Parser, ValueEnum};
+use proxtrace::tracer::{Input, Output, Schemes, Tracer, TracerConfig};
 use proxtrace_ble::{Advertiser, now};
 
-fn args() -> Result<(bool, PathBuf, Option<u64>), String> {
-    let (mut gaen, mut dir, mut seconds) = (true, PathBuf::from("proxtrace-adv"), None);
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--scheme" => match it.next().as_deref() {
-                Some("gaen") => gaen = true,
-                Some("bluezone") => gaen = false,
-                other => {
-                    return Err(format!(
-                        "--scheme: expected gaen or bluezone, got {other:?}"
-                    ));
-                }
-            },
-            "--dir" => dir = it.next().ok_or("--dir needs a directory")?.into(),
-            "--seconds" => {
-                let v = it.next().ok_or("--seconds needs a number")?;
-                seconds = Some(
-                    v.parse()
-                        .map_err(|_| format!("--seconds: {v:?} is not a number"))?,
-                );
-            }
-            other => return Err(format!("unknown argument {other:?}")),
-        }
-    }
-    Ok((gaen, dir, seconds))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Scheme {
+    Gaen,
+    Bluezone,
+}
+
+/// Broadcast rotating GAEN or Bluezone identifiers.
+#[derive(Debug, Parser)]
+#[command(name = "advertiser", version, about)]
+struct Args {
+    /// Which scheme to broadcast.
+    #[arg(long, value_enum, default_value = "gaen")]
+    scheme: Scheme,
+    /// The tracer directory (key store and encounter log).
+    #[arg(long, default_value = "proxtrace-adv")]
+    dir: PathBuf,
+    /// Stop after this many seconds (default: until Ctrl-C).
+    #[arg(long)]
+    seconds: Option<u64>,
 }
 
 #[tokio::main]
 async fn main() {
-    let (gaen, dir, seconds) = match args() {
-        Ok(a) => a,
-        Err(e) => {
-            eprintln!("error: {e}");
-            std::process::exit(2);
-        }
-    };
+    let args = Args::parse();
+    let gaen = args.scheme == Scheme::Gaen;
     let config = TracerConfig {
         schemes: Schemes {
             gaen,
@@ -60,25 +50,30 @@ async fn main() {
         std::process::exit(1)
     };
     let mut tracer =
-        Tracer::open_dir(&dir, config, now(), &mut rand::rngs::SysRng).unwrap_or_else(|e| fail(&e));
+        Tracer::open_dir(&args.dir, config, &mut rand::rngs::SysRng).unwrap_or_else(|e| fail(&e));
     let mut adv = Advertiser::new().await.unwrap_or_else(|e| fail(&e));
-    let stop = seconds.map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
+    let stop = args
+        .seconds
+        .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));
     loop {
-        let a = tracer
-            .poll_advertisement(now())
+        tracer
+            .handle_input(Input::Timeout(now()))
             .unwrap_or_else(|e| fail(&e));
-        adv.register(&a).await.unwrap_or_else(|e| fail(&e));
-        println!(
-            "advertising {} payload(s) until {}",
-            a.payloads.len(),
-            a.next_change
-        );
-        let wait = Duration::from_secs(
-            a.next_change
-                .as_secs()
-                .saturating_sub(now().as_secs())
-                .max(1),
-        );
+        let wake = loop {
+            match tracer.poll_output() {
+                Output::Advertise(a) => {
+                    adv.register(&a).await.unwrap_or_else(|e| fail(&e));
+                    println!(
+                        "advertising {} payload(s) until {}",
+                        a.payloads.len(),
+                        a.next_change
+                    );
+                }
+                Output::Timeout(t) => break t,
+                _ => {}
+            }
+        };
+        let wait = Duration::from_secs(wake.as_secs().saturating_sub(now().as_secs()).max(1));
         let until = stop.map_or(tokio::time::Instant::now() + wait, |s| {
             s.min(tokio::time::Instant::now() + wait)
         });
@@ -90,6 +85,6 @@ async fn main() {
             break;
         }
     }
-    let _ = tracer.flush(now());
+    let _ = tracer.flush();
     println!("stopped");
 }

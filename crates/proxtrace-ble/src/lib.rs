@@ -1,6 +1,7 @@
-//! The Linux adapters (feature `ble`): a scanner over btleplug and an advertiser over bluer,
-//! both talking to BlueZ over D-Bus. These are the edges: they read the clock and the radio
-//! and feed the sans-IO [`ScanEvents`] and tracer.
+//! The Linux adapters of proxtrace: a scanner over btleplug and an advertiser over bluer,
+//! both talking to BlueZ over D-Bus (needs `libdbus-1-dev` and `pkg-config` to build). These
+//! are the edges: they read the clock and the radio and feed the sans-IO
+//! [`proxtrace::ble::ScanEvents`] and the tracer. Guide: `docs/ble.md`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -10,7 +11,7 @@ use btleplug::platform::{Adapter, Manager};
 use futures::StreamExt;
 use uuid::Uuid;
 
-use proxtrace::ble::{AdvertisementData, RadioEvent, Received, ScanEvents};
+use proxtrace::ble::{AdvertisementData, DeviceReceived, RadioEvent, ScanEvents};
 use proxtrace::time::UnixTime;
 use proxtrace::tracer::Advertisement;
 
@@ -88,6 +89,7 @@ impl Scanner {
                     device: id.to_string(),
                     rssi: props.rssi,
                     tx_power: props.tx_power_level,
+                    services: props.services.iter().map(Uuid::as_u128).collect(),
                     service_data: props
                         .service_data
                         .into_iter()
@@ -120,12 +122,12 @@ impl Scanner {
         })
     }
 
-    /// Scan for `duration` (forever if `None`), calling `on_heard` for every sighting and
-    /// `on_tick` once a second; the scan restarts on schedule.
+    /// Scan for `duration` (forever if `None`), calling `on_heard` for every reception (hand
+    /// `received` to the tracer) and `on_tick` once a second; the scan restarts on schedule.
     pub async fn run(
         &mut self,
         duration: Option<Duration>,
-        mut on_heard: impl FnMut(Received),
+        mut on_heard: impl FnMut(DeviceReceived),
         mut on_tick: impl FnMut(UnixTime),
     ) -> Result<(), BleError> {
         let mut stream = self.central.events().await.map_err(scan_err)?;

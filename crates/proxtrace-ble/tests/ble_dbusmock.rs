@@ -6,9 +6,9 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use proxtrace::advert::Payload;
-use proxtrace::ble::Received;
-use proxtrace::tracer::{Schemes, Tracer, TracerConfig};
+use proxtrace::ble::DeviceReceived;
+use proxtrace::identifier::Identifier;
+use proxtrace::tracer::{Input, Output, RadioData, Schemes, Tracer, TracerConfig};
 use proxtrace_ble::{Advertiser, Scanner, now};
 
 const PYTHON: &str = "/usr/bin/python3";
@@ -104,7 +104,7 @@ fn scanner_and_advertiser_against_a_fake_bluez() {
             fake(&["inject", &g, &b])
         })
     };
-    let mut heard: Vec<Received> = Vec::new();
+    let mut heard: Vec<DeviceReceived> = Vec::new();
     let mut ticks = 0;
     rt.block_on(async {
         let mut scanner = Scanner::new(60).await.expect("scanner on the fake adapter");
@@ -121,49 +121,50 @@ fn scanner_and_advertiser_against_a_fake_bluez() {
     assert!(ticks >= 3, "{ticks} ticks");
     let gaen = heard
         .iter()
-        .find(|h| matches!(h.payload, Payload::Gaen(_)))
+        .map(|h| h.received)
+        .find(|r| matches!(r.data, RadioData::Identifier(Identifier::Gaen(_))))
         .expect("GAEN phone heard");
-    let Payload::Gaen(g) = gaen.payload else {
+    let RadioData::Identifier(Identifier::Gaen(g)) = gaen.data else {
         unreachable!()
     };
     assert_eq!(hex::encode(g.to_bytes()), gaen_hex);
     assert_eq!(gaen.rssi, -61);
     let bz = heard
         .iter()
-        .find(|h| matches!(h.payload, Payload::Bluezone(_)))
+        .map(|h| h.received)
+        .find(|r| matches!(r.data, RadioData::Identifier(Identifier::Bluezone(_))))
         .expect("Bluezone phone heard");
-    let Payload::Bluezone(id) = bz.payload else {
+    let RadioData::Identifier(Identifier::Bluezone(id)) = bz.data else {
         unreachable!()
     };
     assert_eq!(hex::encode(id.as_bytes()), bz_hex);
     assert_eq!(bz.rssi, -72);
     // The sightings reach the log through a tracer.
-    let mut tracer = Tracer::open_dir(
-        &dir.path().join("scan"),
-        config(),
-        now(),
-        &mut rand::rngs::SysRng,
-    )
-    .unwrap();
+    let mut tracer =
+        Tracer::open_dir(&dir.path().join("scan"), config(), &mut rand::rngs::SysRng).unwrap();
+    tracer.handle_input(Input::Timeout(now())).unwrap();
     for h in &heard {
-        tracer
-            .handle_payload(h.payload, h.rssi, h.tx_power, h.time)
-            .unwrap();
+        tracer.handle_input(Input::Received(h.received)).unwrap();
     }
-    tracer.flush(now()).unwrap();
+    tracer.flush().unwrap();
     assert_eq!(tracer.log().stats().unwrap().records, 2);
 
     // Advertiser: one broadcast advertisement per payload, with the tracer's bytes, and new
     // ones at rotation.
-    let mut t = Tracer::open_dir(
-        &dir.path().join("adv"),
-        config(),
-        now(),
-        &mut rand::rngs::SysRng,
-    )
-    .unwrap();
-    let first = t.poll_advertisement(now()).unwrap();
-    let second = t.poll_advertisement(first.next_change).unwrap();
+    let mut t =
+        Tracer::open_dir(&dir.path().join("adv"), config(), &mut rand::rngs::SysRng).unwrap();
+    let advertised = |t: &mut Tracer<_, _>, at| {
+        t.handle_input(Input::Timeout(at)).unwrap();
+        loop {
+            match t.poll_output() {
+                Output::Advertise(a) => return a,
+                Output::Timeout(_) => panic!("no advertisement at {at}"),
+                _ => {}
+            }
+        }
+    };
+    let first = advertised(&mut t, now());
+    let second = advertised(&mut t, first.next_change);
     assert_ne!(first.payloads, second.payloads);
     for (round, a) in [&first, &second].into_iter().enumerate() {
         let lines = rt.block_on(async {
@@ -192,12 +193,13 @@ fn scanner_and_advertiser_against_a_fake_bluez() {
         assert!(live.iter().all(|v| v["type"] == "broadcast"));
         for p in &a.payloads {
             let found = live.iter().any(|v| match p {
-                Payload::Gaen(g) => {
+                Identifier::Gaen(g) => {
                     v["service_data"]["0000fd6f-0000-1000-8000-00805f9b34fb"]
                         == hex::encode(g.to_bytes())
                 }
-                Payload::Bluezone(b) => v["manufacturer_data"]["8885"] == hex::encode(b.as_bytes()),
-                Payload::BluezoneGattService => false,
+                Identifier::Bluezone(b) => {
+                    v["manufacturer_data"]["8885"] == hex::encode(b.as_bytes())
+                }
             });
             assert!(found, "payload {p:?} not registered: {lines}");
         }

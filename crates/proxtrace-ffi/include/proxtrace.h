@@ -93,9 +93,10 @@ pt_result pt_tracer_advertisement(const struct pt_tracer *t,
                                   size_t *len,
                                   uint64_t *out_next_change);
 
-// Hand in a received advertisement: its raw AD bytes (Android `ScanRecord.getBytes()`), RSSI
-// in dBm and when it was heard. Not a proximity advertisement → `PT_NOT_AN_ADVERTISEMENT`
-// (harmless: ignore it).
+// Hand in a received advertisement: its raw AD bytes (a legacy advertisement, Android's
+// 62-byte `ScanRecord.getBytes()`, or extended advertising data up to 254 bytes), RSSI in dBm
+// and when it was heard. Ordinary radio traffic is not an error: a foreign beacon returns
+// `PT_OK` (it is ignored). Errors are for what the app must act on (I/O, a refused time).
 //
 // # Safety
 // `t` a live handle; `bytes` points to `len` readable bytes.

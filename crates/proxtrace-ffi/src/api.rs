@@ -199,9 +199,10 @@ pub unsafe extern "C" fn pt_tracer_advertisement(
     })
 }
 
-/// Hand in a received advertisement: its raw AD bytes (Android `ScanRecord.getBytes()`), RSSI
-/// in dBm and when it was heard. Not a proximity advertisement → `PT_NOT_AN_ADVERTISEMENT`
-/// (harmless: ignore it).
+/// Hand in a received advertisement: its raw AD bytes (a legacy advertisement, Android's
+/// 62-byte `ScanRecord.getBytes()`, or extended advertising data up to 254 bytes), RSSI in dBm
+/// and when it was heard. Ordinary radio traffic is not an error: a foreign beacon returns
+/// `PT_OK` (it is ignored). Errors are for what the app must act on (I/O, a refused time).
 ///
 /// # Safety
 /// `t` a live handle; `bytes` points to `len` readable bytes.
@@ -220,7 +221,7 @@ pub unsafe extern "C" fn pt_tracer_handle_advertisement(
             Err(e) => return e,
         };
         // SAFETY: `t` per the contract.
-        unsafe { with_session(t, |s| s.handle_advertisement(ad, rssi, now)) }
+        unsafe { with_session(t, |s| s.handle_advertisement(ad, rssi, now).map(drop)) }
     })
 }
 

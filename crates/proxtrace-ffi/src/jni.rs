@@ -129,7 +129,9 @@ pub extern "system" fn Java_org_proxtrace_Tracer_handleAdvertisement<'l>(
                 "PT_INVALID_ARGUMENT: rssi {rssi} is outside −128…127"
             ))
         })?;
-        with(h, |s| s.handle_advertisement(&ad, rssi, now as u64))
+        with(h, |s| {
+            s.handle_advertisement(&ad, rssi, now as u64).map(drop)
+        })
     })
     .resolve::<ThrowRuntimeExAndDefault>()
 }

@@ -5,14 +5,15 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use proxtrace::advert::Payload;
-use proxtrace::log::{EncounterLog, FileBackend, LogError};
+use proxtrace::identifier::Identifier;
+use proxtrace::log::{FileBackend, LogError};
 use proxtrace::matching::{Engine, FastEngine, MatchConfig, Matcher};
 use proxtrace::published::export::{ExportError, TrustedKey, Verification, read_export};
 use proxtrace::published::f0::{parse_f0, write_f0};
 use proxtrace::time::UnixTime;
 use proxtrace::tracer::{
-    FileKeyStorage, KeyStorage, KeyStoreError, Tracer, TracerConfig, TracerError, keystore,
+    FileKeyStorage, Input, KeyStoreError, Output, RadioData, Received, Tracer, TracerConfig,
+    TracerError, TracerEvent,
 };
 
 use super::pt_result;
@@ -44,7 +45,9 @@ fn tracer_failure(e: TracerError) -> Failure {
         TracerError::Log(e) => log_failure(e),
         TracerError::KeyStore(KeyStoreError::Io(e)) => fail(pt_result::PT_IO, e),
         TracerError::KeyStore(e) => fail(pt_result::PT_CORRUPT_STORE, e),
-        TracerError::Advert(e) => fail(pt_result::PT_NOT_AN_ADVERTISEMENT, e),
+        refused @ (TracerError::Time(_) | TracerError::ClockSkew { .. } | TracerError::NoClock) => {
+            fail(pt_result::PT_INVALID_ARGUMENT, refused)
+        }
         other => fail(pt_result::PT_INTERNAL, other),
     }
 }
@@ -92,28 +95,23 @@ struct DiagnosisKeysJson {
     f0: serde_json::Value,
 }
 
-struct Pending {
-    config: TracerConfig,
-    log: EncounterLog<FileBackend>,
-    storage: FileKeyStorage,
-}
-
-enum State {
-    /// Opened and checked; the tracer starts at the first call that carries the time.
-    Pending(Box<Pending>),
-    Ready(Box<Tracer<FileBackend, FileKeyStorage>>),
-    /// A previous start failed.
-    Broken,
-}
-
-/// A tracer opened from a directory.
+/// A tracer opened from a directory, with the host-side state the C and Java calls need.
 pub(crate) struct Session {
-    state: State,
+    tracer: Tracer<FileBackend, FileKeyStorage>,
+}
+
+/// What a reception did, as the C ABI reports it (`PT_EVENT_*` in the header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reception {
+    Recorded,
+    Ignored,
+    NeedsGattRead,
 }
 
 impl Session {
     /// Open the tracer in `dir` with a JSON [`TracerConfig`] (null or empty: defaults). The
-    /// key store and the log are checked now; a corrupt one is an error and is left as it is.
+    /// key store is checked now; a corrupt one is an error and is left as it is. Nothing is
+    /// written until the first call that carries the time.
     pub(crate) fn open(dir: &str, config_json: Option<&str>) -> Result<Self, Failure> {
         let config: TracerConfig = match config_json {
             Some(s) if !s.trim().is_empty() => {
@@ -121,113 +119,111 @@ impl Session {
             }
             _ => TracerConfig::default(),
         };
-        config.validate().map_err(tracer_failure)?;
         let dir = PathBuf::from(dir);
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| fail(pt_result::PT_IO, format!("{}: {e}", dir.display())))?;
-        let mut storage = FileKeyStorage::new(&dir);
-        if let Some(bytes) = storage.load().map_err(|e| fail(pt_result::PT_IO, e))? {
-            keystore::check(&bytes).map_err(|e| fail(pt_result::PT_CORRUPT_STORE, e))?;
-        }
-        // Opened at the epoch: nothing expires until the first call brings the time.
-        let log = EncounterLog::open_dir(&dir, config.log_options(), UnixTime::EPOCH)
-            .map_err(log_failure)?;
-        Ok(Self {
-            state: State::Pending(Box::new(Pending {
-                config,
-                log,
-                storage,
-            })),
-        })
+        let tracer = Tracer::open_dir(&dir, config, &mut rand::rngs::SysRng).map_err(|e| {
+            let f = tracer_failure(e);
+            fail(f.code, format!("{}: {}", dir.display(), f.message))
+        })?;
+        Ok(Self { tracer })
     }
 
-    fn tracer(
-        &mut self,
-        now: UnixTime,
-    ) -> Result<&mut Tracer<FileBackend, FileKeyStorage>, Failure> {
-        if let State::Pending(_) = self.state {
-            let State::Pending(p) = std::mem::replace(&mut self.state, State::Broken) else {
-                return Err(fail(pt_result::PT_INTERNAL, "tracer state"));
-            };
-            let Pending {
-                config,
-                log,
-                storage,
-            } = *p;
-            let t = Tracer::new(config, log, storage, now, &mut rand::rngs::SysRng)
-                .map_err(tracer_failure)?;
-            self.state = State::Ready(Box::new(t));
+    /// Hand in the time (when it moves the clock or the tracer has none yet) and follow the
+    /// outputs up to the timeout; returns the last reception event and the timeout.
+    fn run(&mut self, input: Option<Input<'_>>) -> Result<(Option<Reception>, u64), Failure> {
+        if let Some(i) = input {
+            self.tracer.handle_input(i).map_err(tracer_failure)?;
         }
-        match &mut self.state {
-            State::Ready(t) => Ok(t),
-            _ => Err(fail(
-                pt_result::PT_INTERNAL,
-                "the tracer failed to start earlier; reopen it",
-            )),
+        let mut reception = None;
+        loop {
+            match self.tracer.poll_output() {
+                Output::Event(TracerEvent::Recorded(_)) => reception = Some(Reception::Recorded),
+                Output::Event(TracerEvent::Ignored(_)) => reception = Some(Reception::Ignored),
+                Output::Event(TracerEvent::NeedsGattRead) => {
+                    reception = Some(Reception::NeedsGattRead);
+                }
+                Output::Timeout(t) => return Ok((reception, t.as_secs())),
+                _ => {}
+            }
         }
+    }
+
+    fn timeout(&mut self, now: u64) -> Result<u64, Failure> {
+        self.run(Some(Input::Timeout(UnixTime::from_secs(now))))
+            .map(|(_, t)| t)
     }
 
     /// The payloads to broadcast as records `kind (1) ‖ length (1) ‖ data`: kind 1 = GAEN
     /// service data for UUID 0xFD6F (RPI ‖ AEM, 20 bytes), kind 2 = Bluezone manufacturer data
     /// for company 0x22B5 (12 bytes). Also returns when they change.
     pub(crate) fn advertisement(&mut self, now: u64) -> Result<(Vec<u8>, u64), Failure> {
+        self.timeout(now)?;
         let a = self
-            .tracer(UnixTime::from_secs(now))?
-            .poll_advertisement(UnixTime::from_secs(now))
-            .map_err(tracer_failure)?;
+            .tracer
+            .advertisement()
+            .ok_or_else(|| fail(pt_result::PT_INTERNAL, "no advertisement after a timeout"))?;
         let mut out = Vec::with_capacity(36);
-        for p in &a.payloads {
-            match p {
-                Payload::Gaen(g) => {
+        for id in &a.payloads {
+            match id {
+                Identifier::Gaen(g) => {
                     out.extend_from_slice(&[1, 20]);
                     out.extend_from_slice(&g.to_bytes());
                 }
-                Payload::Bluezone(b) => {
+                Identifier::Bluezone(b) => {
                     out.extend_from_slice(&[2, 12]);
                     out.extend_from_slice(b.as_bytes());
                 }
-                Payload::BluezoneGattService => {}
             }
         }
         Ok((out, a.next_change.as_secs()))
     }
 
-    /// A received advertisement (raw AD bytes, as Android's `ScanRecord.getBytes()`).
+    /// A received advertisement (raw AD bytes: a legacy advertisement, Android's 62-byte
+    /// `ScanRecord.getBytes()`, or extended data). A foreign beacon is not an error.
     pub(crate) fn handle_advertisement(
         &mut self,
         ad: &[u8],
         rssi: i8,
         now: u64,
-    ) -> Result<(), Failure> {
-        let now = UnixTime::from_secs(now);
-        self.tracer(now)?
-            .handle_advertisement(ad, rssi, now)
-            .map(drop)
-            .map_err(tracer_failure)
+    ) -> Result<Reception, Failure> {
+        let r = Received::new(
+            RadioData::AdvertisingData(ad),
+            rssi,
+            UnixTime::from_secs(now),
+        );
+        let (reception, _) = self.run(Some(Input::Received(r)))?;
+        reception.ok_or_else(|| fail(pt_result::PT_INTERNAL, "a reception yielded no event"))
     }
 
     /// Let time pass; returns when to call again.
     pub(crate) fn handle_timeout(&mut self, now: u64) -> Result<u64, Failure> {
-        let now = UnixTime::from_secs(now);
-        let t = self.tracer(now)?;
-        t.handle_timeout(now).map_err(tracer_failure)?;
-        Ok(t.poll_timeout().as_secs())
+        self.timeout(now)
     }
 
-    /// Close scan instances and make the log durable (app going to background).
+    /// Close scan instances and make the log durable (app going to background, closing).
     pub(crate) fn flush(&mut self, now: u64) -> Result<(), Failure> {
-        let now = UnixTime::from_secs(now);
-        self.tracer(now)?.flush(now).map_err(tracer_failure)
+        if self.tracer.clock().is_none_or(|c| c.as_secs() < now) {
+            self.timeout(now)?;
+        }
+        self.tracer.flush().map_err(tracer_failure)
     }
 
     /// The keys to upload, as JSON `{"gaen":[{"key_data","rolling_start_interval_number",
     /// "rolling_period"}],"f0":{"data":[…]}}` (key_data base64, as key servers take it).
+    /// `to` is clamped to the tracer's clock.
     pub(crate) fn diagnosis_keys(&mut self, from: u64, to: u64) -> Result<String, Failure> {
         use base64::Engine as _;
-        let t = self.tracer(UnixTime::from_secs(to))?;
-        let keys = t
+        if self.tracer.clock().is_none() {
+            return Err(fail(
+                pt_result::PT_INVALID_ARGUMENT,
+                "the tracer has no time yet: call pt_tracer_handle_timeout with the current time first",
+            ));
+        }
+        let keys = self
+            .tracer
             .diagnosis_keys(UnixTime::from_secs(from), UnixTime::from_secs(to))
             .map_err(tracer_failure)?;
+        // Let the re-key's outputs pass (the advertisement rotates at once).
+        self.run(None)?;
         let f0: serde_json::Value = serde_json::from_str(&write_f0(&keys.bluezone))
             .map_err(|e| fail(pt_result::PT_INTERNAL, e))?;
         let out = DiagnosisKeysJson {
@@ -257,16 +253,8 @@ impl Session {
         let engine = FastEngine::new(threads, &mut rand::rngs::SysRng)
             .map_err(|e| fail(pt_result::PT_INTERNAL, e))?;
         let matcher = matcher.with_engine(Engine::Fast(engine));
-        let t = match &mut self.state {
-            State::Ready(t) => t,
-            _ => {
-                return Err(fail(
-                    pt_result::PT_INVALID_ARGUMENT,
-                    "call pt_tracer_handle_timeout with the time first",
-                ));
-            }
-        };
-        let r = t
+        let r = self
+            .tracer
             .match_with(gaen, bluezone, &matcher)
             .map_err(tracer_failure)?;
         serde_json::to_string(&r).map_err(|e| fail(pt_result::PT_INTERNAL, e))

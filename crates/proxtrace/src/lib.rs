@@ -15,18 +15,19 @@
 //! in one test.
 //!
 //! ```
-//! use proxtrace::advert::{decode_advertisement, encode_advertisement, Payload};
+//! use proxtrace::advert::{Beacon, decode_advertising_data, encode_advertisement};
 //! use proxtrace::gaen::{Metadata, TemporaryExposureKey};
-//! use proxtrace::identifier::GaenPayload;
+//! use proxtrace::identifier::{GaenPayload, Identifier};
 //! use proxtrace::time::UnixTime;
 //!
 //! let tek = TemporaryExposureKey::from_bytes([0x75; 16]);
 //! let now = UnixTime::from_secs(1_585_785_600);
 //! let rpi = tek.rolling_proximity_identifier_key().rolling_proximity_identifier(now.en_interval()?);
 //! let aem = tek.associated_encrypted_metadata_key().encrypt(&rpi, &Metadata::v1_0(-8));
-//! let raw = encode_advertisement(&Payload::Gaen(GaenPayload { rpi, aem }));
-//! let heard = decode_advertisement(raw.as_bytes(), None)?;
-//! assert_eq!(heard.payload, Payload::Gaen(GaenPayload { rpi, aem }));
+//! let id = Identifier::Gaen(GaenPayload { rpi, aem });
+//! let raw = encode_advertisement(&id);
+//! let heard = decode_advertising_data(raw.as_bytes())?;
+//! assert_eq!(heard.beacon, Beacon::Identifier(id));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use proxtrace::time::UnixTime;
-use proxtrace::tracer::{Schemes, Tracer, TracerConfig};
+use proxtrace::tracer::{Input, Schemes, Tracer, TracerConfig};
 use rand::{RngExt, SeedableRng, rngs::ChaCha20Rng};
 
 const CHILD_ENV: &str = "PROXTRACE_KEYSTORE_CHILD";
@@ -41,8 +41,11 @@ fn open(
     dir: &Path,
     day: u64,
 ) -> Tracer<proxtrace::log::FileBackend, proxtrace::tracer::FileKeyStorage> {
-    Tracer::open_dir(dir, config(), at(day), &mut ChaCha20Rng::seed_from_u64(day))
-        .unwrap_or_else(|e| panic!("reopening after a kill failed: {e}"))
+    let mut t = Tracer::open_dir(dir, config(), &mut ChaCha20Rng::seed_from_u64(day))
+        .unwrap_or_else(|e| panic!("reopening after a kill failed: {e}"));
+    t.handle_input(Input::Timeout(at(day)))
+        .unwrap_or_else(|e| panic!("first timeout after a kill failed: {e}"));
+    t
 }
 
 /// Days with keys in the store, oldest first.
@@ -75,7 +78,7 @@ fn child(dir: &Path, first_day: u64) {
     let mut t = open(dir, day);
     loop {
         // Rolling to a new day makes and stores that day's keys before returning.
-        t.poll_advertisement(at(day))
+        t.handle_input(Input::Timeout(at(day)))
             .unwrap_or_else(|e| panic!("{e}"));
         let _ = writeln!(out, "stored {day}");
         let _ = out.flush();

@@ -1,9 +1,12 @@
 //! A simulated town: many [`Tracer`]s on a virtual clock, scored against ground truth.
 //!
 //! People move between homes, workplaces, a market and two buses on a day schedule
-//! (`town.rs`); every phone runs a real [`Tracer`] (in memory) and scans with its duty cycle;
-//! what a phone hears comes from a log-distance path-loss model with body shadowing and
-//! noise ([`radio`]), as raw advertisement bytes through the public sans-IO API. On the last
+//! (`town.rs`); every phone runs a real [`Tracer`] (in memory), driven exactly as an app's run
+//! loop drives it: the simulator wakes each phone at the time its own
+//! [`Output::Timeout`](proxtrace::tracer::Output) asks for, broadcasts what its
+//! `Output::Advertise` says, and lets it listen while its `Output::Scan` says so. What a
+//! scanning phone hears comes from a log-distance path-loss model with body shadowing and
+//! noise ([`radio`]), as raw advertisement bytes through `Input::Received`. On the last
 //! day some people test positive: their diagnosis keys go into a signed export file (GAEN) or
 //! an F0 payload (Bluezone), every other phone parses it and matches, and the result is
 //! compared with ground truth: who was within 2 m of a positive person for at least 15
@@ -30,7 +33,10 @@ use proxtrace::log::MemoryBackend;
 use proxtrace::matching::{DailySummariesConfig, MatchConfig, Matcher};
 use proxtrace::published::{BluezoneDiagnosisKey, GaenDiagnosisKey, ReportType};
 use proxtrace::time::{SECONDS_PER_DAY, UnixTime, UtcDay};
-use proxtrace::tracer::{MemoryKeyStorage, Schemes, Tracer, TracerConfig, TracerError};
+use proxtrace::tracer::{
+    Input, MemoryKeyStorage, Output, RadioData, Received, Schemes, Tracer, TracerConfig,
+    TracerError,
+};
 use radio::Radio;
 use town::Town;
 
@@ -128,6 +134,77 @@ pub enum SimError {
 
 type SimTracer = Tracer<MemoryBackend, MemoryKeyStorage>;
 
+/// One phone as its app's run loop sees it: the tracer, when it asked to be woken, and what it
+/// broadcasts.
+struct Phone {
+    tracer: SimTracer,
+    /// The time of its last `Output::Timeout`, unix seconds (0: at once).
+    wake: u64,
+    /// Its current legacy advertisements (raw AD bytes).
+    ads: Vec<Vec<u8>>,
+}
+
+impl Phone {
+    fn new(tracer: SimTracer) -> Self {
+        Self {
+            tracer,
+            wake: 0,
+            ads: Vec::new(),
+        }
+    }
+
+    /// Hand in `Timeout(now)` and follow the outputs; returns when a scan that starts now
+    /// ends.
+    fn wake_up(&mut self, now: UnixTime) -> Result<Option<UnixTime>, TracerError> {
+        self.tracer.handle_input(Input::Timeout(now))?;
+        Ok(self.drain(now))
+    }
+
+    /// Follow every output up to the timeout; returns when a scan that starts now ends.
+    fn drain(&mut self, now: UnixTime) -> Option<UnixTime> {
+        let mut scan = None;
+        loop {
+            match self.tracer.poll_output() {
+                Output::Advertise(a) => {
+                    self.ads = a
+                        .legacy_advertisements()
+                        .iter()
+                        .map(|l| l.as_bytes().to_vec())
+                        .collect();
+                }
+                Output::Scan(h) if h.scanning => scan = Some(h.until),
+                Output::Timeout(t) => {
+                    // Never wake twice at the same second.
+                    self.wake = t.as_secs().max(now.as_secs() + 1);
+                    return scan;
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The radio delivered one advertisement.
+    fn hear(&mut self, ad: &[u8], rssi: i8, at: UnixTime) -> Result<(), TracerError> {
+        let r = Received::new(RadioData::AdvertisingData(ad), rssi, at);
+        self.tracer.handle_input(Input::Received(r))?;
+        // The outcome of each reception is an event; drain them so the queue stays short.
+        // (A reception inside the phone's own scan window never starts a scan.)
+        self.drain(at);
+        Ok(())
+    }
+}
+
+/// Two distinct phones, one mutable.
+fn pair(phones: &mut [Phone], i: usize, j: usize) -> (&mut Phone, &Phone) {
+    if i < j {
+        let (a, b) = phones.split_at_mut(j);
+        (&mut a[i], &b[0])
+    } else {
+        let (a, b) = phones.split_at_mut(i);
+        (&mut b[0], &a[j])
+    }
+}
+
 /// The scoring the simulation notifies with: GAEN v2 defaults for thresholds (55/63/73 dB),
 /// with bucket weights 1.0 / 0.5 / 0 / 0, so that 15 minutes close by (or 30 minutes a few
 /// metres away) reach the 900 threshold. Bluezone IDs carry no TX power: the phones' own
@@ -177,8 +254,8 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
     let start = config.start_day.start();
     let mut rng = ChaCha20Rng::seed_from_u64(config.seed);
     let tcfg = tracer_config(config.scheme);
-    let mut tracers: Vec<SimTracer> = (0..n)
-        .map(|_| Tracer::in_memory(tcfg.clone(), start, &mut rng))
+    let mut phones: Vec<Phone> = (0..n)
+        .map(|_| Tracer::in_memory(tcfg.clone(), &mut rng).map(Phone::new))
         .collect::<Result<_, _>>()?;
     let mut order: Vec<usize> = (0..n).collect();
     order.shuffle(&mut rng);
@@ -190,14 +267,6 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
 
     let mut town = Town::new(n, config.seed);
     let mut radio = Radio::new(config.seed);
-    let scan_period = u64::from(tcfg.scan_period_secs);
-    let mut next_scan: Vec<u64> = tracers
-        .iter()
-        .map(|t| {
-            let h = t.poll_scan(start);
-            if h.scanning { start } else { h.until }.as_secs()
-        })
-        .collect();
     // Seconds within 2 m of a positive person, per person and day.
     let mut contact = vec![vec![0u32; config.days as usize]; n];
     let mut heard = 0u64;
@@ -205,6 +274,7 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
     let mut by_place: Vec<(u32, usize)> = Vec::with_capacity(n);
     let mut positions = Vec::with_capacity(n);
     let mut near_positive = vec![false; n];
+    let mut due = std::collections::BinaryHeap::new();
     for day in 0..config.days {
         town.plan_day(day);
         for minute in 0..1440u32 {
@@ -234,35 +304,42 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
                     contact[j][day as usize] += 60;
                 }
             }
-            // Phones whose scan starts within this minute, in time order.
-            let mut scanning: Vec<(u64, usize)> = (0..n)
-                .filter(|&i| next_scan[i] < t0 + 60)
-                .map(|i| (next_scan[i], i))
-                .collect();
-            scanning.sort_unstable();
-            for (s, i) in scanning {
+            // Every phone whose own timeout falls in this minute, in global time order (a
+            // wake may ask for another wake within the minute: the end of a scan, say).
+            due.clear();
+            due.extend(
+                phones
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| p.wake < t0 + 60)
+                    .map(|(i, p)| std::cmp::Reverse((p.wake.max(t0), i))),
+            );
+            while let Some(std::cmp::Reverse((s, i))) = due.pop() {
                 let now = UnixTime::from_secs(s);
-                tracers[i].handle_timeout(now)?;
-                for j in group(i) {
-                    if j == i {
-                        continue;
-                    }
-                    let d = positions[i].distance(&positions[j]);
-                    let packets = radio.packets(d);
-                    if packets.is_empty() {
-                        continue;
-                    }
-                    let adv = tracers[j].poll_advertisement(now)?;
-                    let ads = adv.legacy_advertisements();
-                    for (offset, rssi) in packets {
-                        for ad in &ads {
-                            let at = UnixTime::from_secs(s + u64::from(offset));
-                            tracers[i].handle_advertisement(ad.as_bytes(), rssi, at)?;
-                            heard += 1;
+                let scan = phones[i].wake_up(now)?;
+                if let Some(until) = scan {
+                    // Listening from `s` to `until`: what the radio lets through.
+                    let window = until.as_secs().saturating_sub(s);
+                    for j in group(i) {
+                        if j == i {
+                            continue;
+                        }
+                        let d = positions[i].distance(&positions[j]);
+                        for (offset, rssi) in radio.packets(d) {
+                            let at = UnixTime::from_secs(
+                                s + u64::from(offset).min(window.saturating_sub(1)),
+                            );
+                            for ad in 0..phones[j].ads.len() {
+                                let (me, other) = pair(&mut phones, i, j);
+                                me.hear(&other.ads[ad], rssi, at)?;
+                                heard += 1;
+                            }
                         }
                     }
                 }
-                next_scan[i] = s + scan_period;
+                if phones[i].wake < t0 + 60 {
+                    due.push(std::cmp::Reverse((phones[i].wake, i)));
+                }
             }
             progress(u64::from(day) * 1440 + u64::from(minute) + 1, total);
         }
@@ -272,9 +349,10 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
     let end = UnixTime::from_secs(start.as_secs() + u64::from(config.days) * SECONDS_PER_DAY - 1);
     let mut scan_instances = 0u64;
     let mut log_bytes = 0u64;
-    for t in &mut tracers {
-        t.handle_timeout(end)?;
-        t.flush(end)?;
+    for p in &mut phones {
+        p.wake_up(end)?;
+        let t = &mut p.tracer;
+        t.flush()?;
         let s = t.log().stats().map_err(TracerError::from)?;
         scan_instances += s.records;
         log_bytes += s.bytes_used;
@@ -282,7 +360,7 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
     let mut gaen: Vec<GaenDiagnosisKey> = Vec::new();
     let mut bluezone: Vec<BluezoneDiagnosisKey> = Vec::new();
     for i in (0..n).filter(|&i| positive[i]) {
-        let keys = tracers[i].diagnosis_keys(start, end)?;
+        let keys = phones[i].tracer.diagnosis_keys(start, end)?;
         gaen.extend(keys.gaen.into_iter().map(|mut k| {
             k.report_type = ReportType::ConfirmedTest;
             k
@@ -292,14 +370,14 @@ pub fn run(config: &SimConfig, progress: &mut dyn FnMut(u64, u64)) -> Result<Sim
     let published_keys = gaen.len() + bluezone.len();
     let (gaen, bluezone, published_bytes) = publish::round_trip(gaen, bluezone)?;
     let matcher = Matcher::new(scoring()).map_err(|e| SimError::Publish(e.to_string()))?;
-    let notified: Vec<bool> = tracers
+    let notified: Vec<bool> = phones
         .par_iter()
         .enumerate()
-        .map(|(i, t)| {
+        .map(|(i, p)| {
             if positive[i] {
                 return Ok(false);
             }
-            Ok(t.match_with(&gaen, &bluezone, &matcher)?.exposed)
+            Ok(p.tracer.match_with(&gaen, &bluezone, &matcher)?.exposed)
         })
         .collect::<Result<_, TracerError>>()?;
 

@@ -193,8 +193,11 @@ int main(void) {
     CHECK(none == NULL, "no handle on failure");
     EXPECT(pt_tracer_handle_timeout(NULL, START), PT_NULL_ARGUMENT);
     EXPECT(pt_tracer_handle_advertisement(t[1], NULL, 5, -50, end), PT_NULL_ARGUMENT);
+    /* A foreign beacon (a battery service) is ordinary radio traffic: PT_OK, ignored. */
     uint8_t junk[] = {2, 1, 6, 3, 3, 0x0f, 0x18};
-    EXPECT(pt_tracer_handle_advertisement(t[1], junk, sizeof junk, -50, end), PT_NOT_AN_ADVERTISEMENT);
+    EXPECT(pt_tracer_handle_advertisement(t[1], junk, sizeof junk, -50, end), PT_OK);
+    /* A time in milliseconds is refused, with a message. */
+    EXPECT(pt_tracer_handle_timeout(t[1], end * 1000), PT_INVALID_ARGUMENT);
     char err[128];
     EXPECT(pt_tracer_last_error(t[1], err, sizeof err), PT_OK);
     CHECK(strlen(err) > 0, "last error message");

@@ -27,6 +27,13 @@ pub const FLAGS_VALUE: u8 = 0x1A;
 /// Maximum length of legacy advertising data or scan response data.
 pub const LEGACY_MAX_LEN: usize = 31;
 
+/// Maximum length of a legacy scan record (advertising data and scan response together).
+pub const SCAN_RECORD_LEN: usize = 62;
+
+/// Maximum length of extended advertising data in one advertising report (and of anything
+/// [`super::decode_advertising_data`] accepts).
+pub const EXTENDED_MAX_LEN: usize = 254;
+
 /// One AD structure: its type and data (the length byte is implied by `data`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AdStructure<'a> {
@@ -36,7 +43,7 @@ pub struct AdStructure<'a> {
     pub data: &'a [u8],
 }
 
-/// Iterator over the AD structures of a legacy advertisement or scan response.
+/// Iterator over the AD structures of advertising data (legacy, scan record or extended).
 ///
 /// A zero length byte ends the data early (what follows is padding). A structure whose length
 /// runs past the end yields [`AdvertError::Truncated`] and ends the iteration.

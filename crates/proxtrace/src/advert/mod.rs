@@ -6,22 +6,33 @@
 //! | Bluezone (Android) | `02 01 1A` · `03 03 56 4E` · `0F FF B5 22 <ID 12>` (23 bytes) |
 //! | Bluezone (iOS) | `02 01 1A` · `11 07 <00004E56-73F5-4BC4-A12F-17D1AD07A667, little-endian>` (21 bytes); the ID is read over GATT |
 //!
-//! ```
-//! use proxtrace::advert::{decode_advertisement, encode_advertisement, Payload};
-//! use proxtrace::bluezone::BluezoneId;
+//! A receiver may get these bytes in several shapes, all decoded by
+//! [`decode_advertising_data`]: the legacy advertisement alone (≤ 31 bytes), Android's
+//! legacy scan record (`ScanRecord.getBytes()`: advertising data followed by the scan
+//! response, zero-padded to 62 bytes) or extended advertising data (≤ 254 bytes). A zero
+//! length byte ends the data: what follows is padding.
 //!
-//! let payload = Payload::Bluezone(BluezoneId::from_bytes([7; 12]));
-//! let raw = encode_advertisement(&payload);
+//! ```
+//! use proxtrace::advert::{decode_advertising_data, encode_advertisement, Beacon};
+//! use proxtrace::bluezone::BluezoneId;
+//! use proxtrace::identifier::Identifier;
+//!
+//! let id = Identifier::Bluezone(BluezoneId::from_bytes([7; 12]));
+//! let raw = encode_advertisement(&id);
 //! assert_eq!(raw.as_bytes().len(), 23);
-//! let decoded = decode_advertisement(raw.as_bytes(), None).unwrap();
-//! assert_eq!(decoded.payload, payload);
+//! // As Android's ScanRecord.getBytes() hands it over: 62 bytes, zero-padded.
+//! let mut record = raw.as_bytes().to_vec();
+//! record.resize(62, 0);
+//! let decoded = decode_advertising_data(&record).unwrap();
+//! assert_eq!(decoded.beacon, Beacon::Identifier(id));
 //! ```
 
 pub mod ad;
 
 use ad::{
     AD_COMPLETE_UUID16, AD_COMPLETE_UUID128, AD_FLAGS, AD_INCOMPLETE_UUID128, AD_MANUFACTURER_DATA,
-    AD_SERVICE_DATA_UUID16, AD_TX_POWER_LEVEL, FLAGS_VALUE, LEGACY_MAX_LEN, ad_structures, push_ad,
+    AD_SERVICE_DATA_UUID16, AD_TX_POWER_LEVEL, EXTENDED_MAX_LEN, FLAGS_VALUE, LEGACY_MAX_LEN,
+    ad_structures, push_ad,
 };
 
 use crate::bluezone::{self, BluezoneId};
@@ -30,17 +41,39 @@ use crate::identifier::{GaenPayload, Identifier};
 /// GAEN's 16-bit service UUID.
 pub const GAEN_SERVICE_UUID16: u16 = 0xFD6F;
 
+/// The Bluetooth base UUID with a 16-bit UUID in it (`0000xxxx-0000-1000-8000-00805f9b34fb`).
+pub const fn uuid16(short: u16) -> u128 {
+    ((short as u128) << 96) | 0x0000_0000_0000_1000_8000_0080_5F9B_34FB
+}
+
+/// The 16-bit UUID inside a 128-bit UUID on the Bluetooth base, if it is one.
+pub const fn as_uuid16(uuid: u128) -> Option<u16> {
+    if uuid & !(0xFFFF_u128 << 96) == uuid16(0) {
+        Some((uuid >> 96) as u16)
+    } else {
+        None
+    }
+}
+
+/// GAEN's service UUID, 0000fd6f-0000-1000-8000-00805f9b34fb.
+pub const GAEN_SERVICE_UUID: u128 = uuid16(GAEN_SERVICE_UUID16);
+/// Bluezone's Android service UUID, 00004e56-0000-1000-8000-00805f9b34fb.
+pub const BLUEZONE_SERVICE_UUID: u128 = uuid16(bluezone::SERVICE_UUID16);
+
 /// A malformed or foreign advertisement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum AdvertError {
-    /// Legacy advertising data (or a scan response) longer than 31 bytes.
-    #[error("{part} is {len} bytes; legacy advertising data holds at most 31")]
+    /// Advertising data longer than its form allows (31 bytes for a legacy advertisement or
+    /// scan response, 254 for a scan record or extended advertising data).
+    #[error("{part} is {len} bytes; it holds at most {max}")]
     TooLong {
-        /// `"advertising data"` or `"scan response"`.
+        /// `"advertising data"`, `"scan response"` or `"extended advertising data"`.
         part: &'static str,
         /// Its length.
         len: usize,
+        /// The most that form holds.
+        max: usize,
     },
     /// An AD structure whose length byte runs past the end of the data.
     #[error("AD structure at byte {offset} declares {declared} bytes but only {available} follow")]
@@ -73,6 +106,9 @@ pub enum AdvertError {
     /// Service data for a UUID that is neither GAEN's nor Bluezone's.
     #[error("service data UUID {0:#06x} is not a proximity-tracing service (GAEN is 0xfd6f)")]
     UnknownServiceUuid(u16),
+    /// Service data for a 128-bit UUID that is not on the Bluetooth base.
+    #[error("service data UUID {0:032x} is not a proximity-tracing service")]
+    UnknownServiceUuid128(u128),
     /// Manufacturer data of a company other than Bluezone's.
     #[error("manufacturer data of company {0:#06x} is not Bluezone's (0x22b5)")]
     UnknownCompanyId(u16),
@@ -83,63 +119,59 @@ pub enum AdvertError {
 
 /// What a proximity-tracing advertisement carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Payload {
-    /// GAEN service data: RPI and AEM.
-    Gaen(GaenPayload),
-    /// Bluezone manufacturer data: the 12-byte identifier.
-    Bluezone(BluezoneId),
+pub enum Beacon {
+    /// An identifier: GAEN service data (RPI and AEM) or Bluezone manufacturer data.
+    Identifier(Identifier),
     /// A Bluezone iOS phone: it advertises only its 128-bit service, and its identifier must be
     /// read from the GATT characteristic [`bluezone::IOS_ID_CHARACTERISTIC_UUID`].
     BluezoneGattService,
 }
 
-impl Payload {
-    /// The identifier carried, if any (`None` for [`Payload::BluezoneGattService`]).
+impl Beacon {
+    /// The identifier carried, if any (`None` for [`Beacon::BluezoneGattService`]).
     pub const fn identifier(&self) -> Option<Identifier> {
         match *self {
-            Self::Gaen(p) => Some(Identifier::Gaen(p)),
-            Self::Bluezone(id) => Some(Identifier::Bluezone(id)),
+            Self::Identifier(id) => Some(id),
             Self::BluezoneGattService => None,
-        }
-    }
-
-    /// `(16-bit UUID, service data)` for platform APIs that take service data (GAEN).
-    pub fn service_data(&self) -> Option<(u16, [u8; 20])> {
-        match self {
-            Self::Gaen(p) => Some((GAEN_SERVICE_UUID16, p.to_bytes())),
-            _ => None,
-        }
-    }
-
-    /// `(company id, data)` for platform APIs that take manufacturer data (Bluezone).
-    pub fn manufacturer_data(&self) -> Option<(u16, [u8; 12])> {
-        match self {
-            Self::Bluezone(id) => Some((bluezone::COMPANY_ID, *id.as_bytes())),
-            _ => None,
         }
     }
 }
 
-impl From<Identifier> for Payload {
+impl From<Identifier> for Beacon {
     fn from(id: Identifier) -> Self {
-        match id {
-            Identifier::Gaen(p) => Self::Gaen(p),
-            Identifier::Bluezone(b) => Self::Bluezone(b),
-        }
+        Self::Identifier(id)
+    }
+}
+
+/// `(16-bit UUID, service data)` of a GAEN identifier, for platform APIs that take service
+/// data; `None` for Bluezone.
+pub fn service_data(id: &Identifier) -> Option<(u16, [u8; 20])> {
+    match id {
+        Identifier::Gaen(p) => Some((GAEN_SERVICE_UUID16, p.to_bytes())),
+        Identifier::Bluezone(_) => None,
+    }
+}
+
+/// `(company id, data)` of a Bluezone identifier, for platform APIs that take manufacturer
+/// data; `None` for GAEN.
+pub fn manufacturer_data(id: &Identifier) -> Option<(u16, [u8; 12])> {
+    match id {
+        Identifier::Bluezone(b) => Some((bluezone::COMPANY_ID, *b.as_bytes())),
+        Identifier::Gaen(_) => None,
     }
 }
 
 /// A decoded advertisement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DecodedAdvertisement {
-    /// The proximity payload found.
-    pub payload: Payload,
+    /// What it carries.
+    pub beacon: Beacon,
     /// The TX power level AD structure, if the sender included one (dBm).
     pub tx_power_level: Option<i8>,
 }
 
 /// Decode 16-bit-UUID service data as a platform scanner reports it (UUID and data apart).
-pub fn decode_service_data(uuid16: u16, data: &[u8]) -> Result<Payload, AdvertError> {
+pub fn decode_service_data(uuid16: u16, data: &[u8]) -> Result<Identifier, AdvertError> {
     if uuid16 != GAEN_SERVICE_UUID16 {
         return Err(AdvertError::UnknownServiceUuid(uuid16));
     }
@@ -150,11 +182,20 @@ pub fn decode_service_data(uuid16: u16, data: &[u8]) -> Result<Payload, AdvertEr
             expected: GaenPayload::LEN,
             actual: data.len(),
         })?;
-    Ok(Payload::Gaen(GaenPayload::from_bytes(bytes)))
+    Ok(Identifier::Gaen(GaenPayload::from_bytes(bytes)))
+}
+
+/// Decode service data reported under a 128-bit UUID (Android's `ParcelUuid`, iOS's
+/// `CBUUID`): GAEN's UUID in either its 16-bit or its full form.
+pub fn decode_service_data_uuid(uuid: u128, data: &[u8]) -> Result<Identifier, AdvertError> {
+    match as_uuid16(uuid) {
+        Some(short) => decode_service_data(short, data),
+        None => Err(AdvertError::UnknownServiceUuid128(uuid)),
+    }
 }
 
 /// Decode manufacturer data as a platform scanner reports it (company id and data apart).
-pub fn decode_manufacturer_data(company_id: u16, data: &[u8]) -> Result<Payload, AdvertError> {
+pub fn decode_manufacturer_data(company_id: u16, data: &[u8]) -> Result<Identifier, AdvertError> {
     if company_id != bluezone::COMPANY_ID {
         return Err(AdvertError::UnknownCompanyId(company_id));
     }
@@ -165,7 +206,7 @@ pub fn decode_manufacturer_data(company_id: u16, data: &[u8]) -> Result<Payload,
             expected: BluezoneId::LEN,
             actual: data.len(),
         })?;
-    Ok(Payload::Bluezone(BluezoneId::from_bytes(bytes)))
+    Ok(Identifier::Bluezone(BluezoneId::from_bytes(bytes)))
 }
 
 /// Whether a 128-bit service UUID is Bluezone's iOS service.
@@ -173,43 +214,75 @@ pub const fn is_bluezone_ios_service(uuid: u128) -> bool {
     uuid == bluezone::IOS_SERVICE_UUID
 }
 
-/// Decode a raw legacy advertisement and optional scan response, finding either scheme.
-///
-/// GAEN service data wins over Bluezone manufacturer data, which wins over the Bluezone iOS
-/// service UUID. A payload of a known scheme with the wrong length is an error, not skipped.
+/// Decode a raw legacy advertisement and optional scan response (each at most 31 bytes),
+/// finding either scheme. See [`decode_advertising_data`] for the precedence rules.
 pub fn decode_advertisement(
     adv: &[u8],
     scan_response: Option<&[u8]>,
 ) -> Result<DecodedAdvertisement, AdvertError> {
-    let mut gaen = None;
-    let mut bz = None;
-    let mut ios = false;
-    let mut tx_power_level = None;
-    let parts = [
+    let mut found = Found::default();
+    for (part, bytes) in [
         ("advertising data", Some(adv)),
         ("scan response", scan_response),
-    ];
-    for (part, bytes) in parts {
+    ] {
         let Some(bytes) = bytes else { continue };
         if bytes.len() > LEGACY_MAX_LEN {
             return Err(AdvertError::TooLong {
                 part,
                 len: bytes.len(),
+                max: LEGACY_MAX_LEN,
             });
         }
+        found.scan(bytes)?;
+    }
+    found.finish()
+}
+
+/// Decode advertising data of any shape a platform hands over: a legacy advertisement, a
+/// legacy scan record (advertising data followed by the scan response, zero-padded to 62
+/// bytes, as Android's `ScanRecord.getBytes()`), or extended advertising data — at most
+/// 254 bytes. A zero length byte ends the data (padding follows).
+///
+/// GAEN service data wins over Bluezone manufacturer data, which wins over the Bluezone iOS
+/// service UUID. A payload of a known scheme with the wrong length is an error, not skipped;
+/// well-formed data of another kind of device is [`AdvertError::NoProximityPayload`].
+pub fn decode_advertising_data(bytes: &[u8]) -> Result<DecodedAdvertisement, AdvertError> {
+    if bytes.len() > EXTENDED_MAX_LEN {
+        return Err(AdvertError::TooLong {
+            part: "extended advertising data",
+            len: bytes.len(),
+            max: EXTENDED_MAX_LEN,
+        });
+    }
+    let mut found = Found::default();
+    found.scan(bytes)?;
+    found.finish()
+}
+
+/// What a scan over AD structures found so far.
+#[derive(Default)]
+struct Found {
+    gaen: Option<Identifier>,
+    bluezone: Option<Identifier>,
+    ios: bool,
+    tx_power_level: Option<i8>,
+}
+
+impl Found {
+    fn scan(&mut self, bytes: &[u8]) -> Result<(), AdvertError> {
         for ad in ad_structures(bytes) {
             let ad = ad?;
             match ad.ad_type {
                 AD_SERVICE_DATA_UUID16 => {
                     let (uuid, data) = split_u16(&ad)?;
-                    if uuid == GAEN_SERVICE_UUID16 && gaen.is_none() {
-                        gaen = Some(decode_service_data(uuid, data)?);
+                    if uuid == GAEN_SERVICE_UUID16 && self.gaen.is_none() {
+                        self.gaen = Some(decode_service_data(uuid, data)?);
                     }
                 }
                 AD_MANUFACTURER_DATA => {
                     let (company, data) = split_u16(&ad)?;
-                    if company == bluezone::COMPANY_ID && bz.is_none() {
-                        bz = Some(decode_manufacturer_data(company, data)?);
+                    if company == bluezone::COMPANY_ID && self.bluezone.is_none() {
+                        self.bluezone = Some(decode_manufacturer_data(company, data)?);
                     }
                 }
                 AD_COMPLETE_UUID128 | AD_INCOMPLETE_UUID128 => {
@@ -219,7 +292,7 @@ pub fn decode_advertisement(
                             len: ad.data.len(),
                         });
                     }
-                    ios |= ad.data.chunks_exact(16).any(|c| {
+                    self.ios |= ad.data.chunks_exact(16).any(|c| {
                         let mut b = [0u8; 16];
                         b.copy_from_slice(c);
                         is_bluezone_ios_service(u128::from_le_bytes(b))
@@ -227,21 +300,26 @@ pub fn decode_advertisement(
                 }
                 AD_TX_POWER_LEVEL => {
                     if let [level] = ad.data {
-                        tx_power_level = Some(*level as i8);
+                        self.tx_power_level = Some(*level as i8);
                     }
                 }
                 _ => {}
             }
         }
+        Ok(())
     }
-    let payload = gaen
-        .or(bz)
-        .or(ios.then_some(Payload::BluezoneGattService))
-        .ok_or(AdvertError::NoProximityPayload)?;
-    Ok(DecodedAdvertisement {
-        payload,
-        tx_power_level,
-    })
+
+    fn finish(self) -> Result<DecodedAdvertisement, AdvertError> {
+        let beacon = match self.gaen.or(self.bluezone) {
+            Some(id) => Beacon::Identifier(id),
+            None if self.ios => Beacon::BluezoneGattService,
+            None => return Err(AdvertError::NoProximityPayload),
+        };
+        Ok(DecodedAdvertisement {
+            beacon,
+            tx_power_level: self.tx_power_level,
+        })
+    }
 }
 
 fn split_u16<'a>(ad: &ad::AdStructure<'a>) -> Result<(u16, &'a [u8]), AdvertError> {
@@ -277,17 +355,17 @@ impl std::fmt::Debug for LegacyAdvertisement {
     }
 }
 
-/// Build the raw advertisement a phone of the payload's scheme broadcasts.
-pub fn encode_advertisement(payload: &Payload) -> LegacyAdvertisement {
+/// Build the raw legacy advertisement a phone of the identifier's scheme broadcasts.
+pub fn encode_advertisement(id: &Identifier) -> LegacyAdvertisement {
     let mut out = Vec::with_capacity(LEGACY_MAX_LEN);
     push_ad(&mut out, AD_FLAGS, &[&[FLAGS_VALUE]]);
-    match payload {
-        Payload::Gaen(p) => {
+    match id {
+        Identifier::Gaen(p) => {
             let uuid = GAEN_SERVICE_UUID16.to_le_bytes();
             push_ad(&mut out, AD_COMPLETE_UUID16, &[&uuid]);
             push_ad(&mut out, AD_SERVICE_DATA_UUID16, &[&uuid, &p.to_bytes()]);
         }
-        Payload::Bluezone(id) => {
+        Identifier::Bluezone(id) => {
             push_ad(
                 &mut out,
                 AD_COMPLETE_UUID16,
@@ -299,14 +377,20 @@ pub fn encode_advertisement(payload: &Payload) -> LegacyAdvertisement {
                 &[&bluezone::COMPANY_ID.to_le_bytes(), id.as_bytes()],
             );
         }
-        Payload::BluezoneGattService => {
-            push_ad(
-                &mut out,
-                AD_COMPLETE_UUID128,
-                &[&bluezone::IOS_SERVICE_UUID.to_le_bytes()],
-            );
-        }
     }
+    LegacyAdvertisement { bytes: out }
+}
+
+/// The advertisement of a Bluezone iOS phone: only its 128-bit service (the identifier is read
+/// over GATT). For tests and simulations of iOS peers.
+pub fn encode_bluezone_ios_advertisement() -> LegacyAdvertisement {
+    let mut out = Vec::with_capacity(LEGACY_MAX_LEN);
+    push_ad(&mut out, AD_FLAGS, &[&[FLAGS_VALUE]]);
+    push_ad(
+        &mut out,
+        AD_COMPLETE_UUID128,
+        &[&bluezone::IOS_SERVICE_UUID.to_le_bytes()],
+    );
     LegacyAdvertisement { bytes: out }
 }
 
@@ -322,8 +406,8 @@ mod tests {
         0x02, 0x01, 0x1A, 0x03, 0x03, 0x56, 0x4E, 0x0F, 0xFF, 0xB5, 0x22,
     ];
 
-    fn gaen(b: u8) -> Payload {
-        Payload::Gaen(GaenPayload::from_bytes(&[b; 20]))
+    fn gaen(b: u8) -> Identifier {
+        Identifier::Gaen(GaenPayload::from_bytes(&[b; 20]))
     }
 
     #[test]
@@ -337,7 +421,7 @@ mod tests {
     #[test]
     fn bluezone_layout_matches_protocols_md() {
         let id = BluezoneId::from_bytes([0x29; 12]);
-        let raw = encode_advertisement(&Payload::Bluezone(id));
+        let raw = encode_advertisement(&Identifier::Bluezone(id));
         assert_eq!(raw.as_bytes().len(), 23);
         assert_eq!(raw.as_bytes()[..11], BZ_RAW_PREFIX);
         assert_eq!(&raw.as_bytes()[11..], id.as_bytes());
@@ -345,26 +429,26 @@ mod tests {
 
     #[test]
     fn ios_service_is_reported_not_rejected() {
-        let raw = encode_advertisement(&Payload::BluezoneGattService);
+        let raw = encode_bluezone_ios_advertisement();
         assert_eq!(raw.as_bytes().len(), 21);
         // The UUID goes on air little-endian: last byte first.
         assert_eq!(raw.as_bytes()[5], 0x67);
         assert_eq!(raw.as_bytes()[20], 0x00);
         let d = decode_advertisement(raw.as_bytes(), None).unwrap();
-        assert_eq!(d.payload, Payload::BluezoneGattService);
-        assert_eq!(d.payload.identifier(), None);
+        assert_eq!(d.beacon, Beacon::BluezoneGattService);
+        assert_eq!(d.beacon.identifier(), None);
     }
 
     #[test]
     fn payload_may_sit_in_scan_response() {
         let raw = encode_advertisement(&gaen(1));
         let d = decode_advertisement(&[0x02, 0x01, 0x06], Some(raw.as_bytes())).unwrap();
-        assert_eq!(d.payload, gaen(1));
+        assert_eq!(d.beacon, Beacon::Identifier(gaen(1)));
     }
 
     #[test]
     fn tx_power_level_is_reported() {
-        let mut raw = encode_advertisement(&Payload::Bluezone(BluezoneId::default()))
+        let mut raw = encode_advertisement(&Identifier::Bluezone(BluezoneId::default()))
             .as_bytes()
             .to_vec();
         raw.extend_from_slice(&[0x02, AD_TX_POWER_LEVEL, (-7i8) as u8]);
@@ -401,7 +485,11 @@ mod tests {
         long.push(0);
         assert!(matches!(
             decode_advertisement(&long, None),
-            Err(AdvertError::TooLong { len: 32, .. })
+            Err(AdvertError::TooLong {
+                len: 32,
+                max: 31,
+                ..
+            })
         ));
         // Unknown UUID only: no proximity payload.
         let other = [0x02, 0x01, 0x06, 0x05, 0x16, 0x0F, 0x18, 0x55, 0x66];
@@ -444,33 +532,82 @@ mod tests {
 
     #[test]
     fn zero_length_ends_data_early() {
-        let mut raw = encode_advertisement(&Payload::Bluezone(BluezoneId::default()))
+        let mut raw = encode_advertisement(&Identifier::Bluezone(BluezoneId::default()))
             .as_bytes()
             .to_vec();
         raw.extend_from_slice(&[0, 0xFF, 0xFF]); // padding after terminator is ignored
         assert!(decode_advertisement(&raw, None).is_ok());
     }
 
-    fn arb_payload() -> impl Strategy<Value = Payload> {
+    fn arb_identifier() -> impl Strategy<Value = Identifier> {
         prop_oneof![
-            any::<[u8; 20]>().prop_map(|b| Payload::Gaen(GaenPayload::from_bytes(&b))),
-            any::<[u8; 12]>().prop_map(|b| Payload::Bluezone(BluezoneId::from_bytes(b))),
-            Just(Payload::BluezoneGattService),
+            any::<[u8; 20]>().prop_map(|b| Identifier::Gaen(GaenPayload::from_bytes(&b))),
+            any::<[u8; 12]>().prop_map(|b| Identifier::Bluezone(BluezoneId::from_bytes(b))),
         ]
+    }
+
+    #[test]
+    fn every_shape_a_platform_hands_over_decodes() {
+        for id in [
+            gaen(9),
+            Identifier::Bluezone(BluezoneId::from_bytes([4; 12])),
+        ] {
+            let raw = encode_advertisement(&id);
+            let want = Beacon::Identifier(id);
+            // Android's legacy scan record: advertising data, scan response, zero padding.
+            let mut record = raw.as_bytes().to_vec();
+            record.extend_from_slice(&[0x05, 0x09, b'p', b'h', b'o', b'n']); // scan response: a name
+            record.resize(ad::SCAN_RECORD_LEN, 0);
+            assert_eq!(decode_advertising_data(&record).unwrap().beacon, want);
+            // The payload in the scan response part of a record.
+            let mut record = vec![0x02, 0x01, 0x06];
+            record.extend_from_slice(&raw.as_bytes()[3..]);
+            record.resize(ad::SCAN_RECORD_LEN, 0);
+            assert_eq!(decode_advertising_data(&record).unwrap().beacon, want);
+            // Extended advertising data up to 254 bytes.
+            let mut ext = raw.as_bytes().to_vec();
+            while ext.len() + 20 <= EXTENDED_MAX_LEN {
+                ext.extend_from_slice(&[19, 0xFF, 0x4C, 0x00]); // Apple's company id
+                ext.extend_from_slice(&[0xAA; 16]);
+            }
+            assert!(ext.len() > ad::SCAN_RECORD_LEN);
+            assert_eq!(decode_advertising_data(&ext).unwrap().beacon, want);
+            // Service data as the platforms decode it.
+            if let Some((uuid, data)) = service_data(&id) {
+                assert_eq!(decode_service_data_uuid(uuid16(uuid), &data).unwrap(), id);
+                assert_eq!(
+                    decode_service_data_uuid(GAEN_SERVICE_UUID, &data).unwrap(),
+                    id
+                );
+            }
+        }
+        assert!(matches!(
+            decode_advertising_data(&[0; 255]),
+            Err(AdvertError::TooLong { max: 254, .. })
+        ));
+        assert!(matches!(
+            decode_service_data_uuid(bluezone::IOS_SERVICE_UUID, &[0; 20]),
+            Err(AdvertError::UnknownServiceUuid128(_))
+        ));
+        assert_eq!(as_uuid16(GAEN_SERVICE_UUID), Some(0xFD6F));
+        assert_eq!(as_uuid16(bluezone::IOS_SERVICE_UUID), None);
     }
 
     proptest! {
         #[test]
-        fn encode_then_decode_round_trips(p in arb_payload()) {
-            let raw = encode_advertisement(&p);
+        fn encode_then_decode_round_trips(id in arb_identifier(), pad in 0usize..32) {
+            let raw = encode_advertisement(&id);
             prop_assert!(raw.as_bytes().len() <= LEGACY_MAX_LEN);
             let d = decode_advertisement(raw.as_bytes(), None).unwrap();
-            prop_assert_eq!(d.payload, p);
-            if let Some((uuid, data)) = p.service_data() {
-                prop_assert_eq!(decode_service_data(uuid, &data).unwrap(), p);
+            prop_assert_eq!(d.beacon, Beacon::Identifier(id));
+            let mut padded = raw.as_bytes().to_vec();
+            padded.resize(padded.len() + pad, 0);
+            prop_assert_eq!(decode_advertising_data(&padded).unwrap().beacon, Beacon::Identifier(id));
+            if let Some((uuid, data)) = service_data(&id) {
+                prop_assert_eq!(decode_service_data(uuid, &data).unwrap(), id);
             }
-            if let Some((company, data)) = p.manufacturer_data() {
-                prop_assert_eq!(decode_manufacturer_data(company, &data).unwrap(), p);
+            if let Some((company, data)) = manufacturer_data(&id) {
+                prop_assert_eq!(decode_manufacturer_data(company, &data).unwrap(), id);
             }
         }
 
@@ -480,6 +617,7 @@ mod tests {
             sr in prop::option::of(prop::collection::vec(any::<u8>(), 0..40)),
         ) {
             let _ = decode_advertisement(&adv, sr.as_deref());
+            let _ = decode_advertising_data(&adv);
         }
     }
 }

@@ -8,8 +8,12 @@
 //! periodically ([`ScanEvents::restart_due`]) and the RSSI of a sighting is the device's latest
 //! reported one.
 //!
+//! What comes out is the tracer's own input type, [`Received`], so a scanner hands it straight
+//! to [`crate::tracer::Tracer::handle_input`].
+//!
 //! ```
-//! use proxtrace::ble::{RadioEvent, ScanEvents, GAEN_SERVICE_UUID};
+//! use proxtrace::advert::GAEN_SERVICE_UUID;
+//! use proxtrace::ble::{RadioEvent, ScanEvents};
 //! use proxtrace::time::UnixTime;
 //! let mut h = ScanEvents::new(60);
 //! let now = UnixTime::from_secs(1_763_800_000);
@@ -17,28 +21,24 @@
 //!     device: "AA:BB:CC:DD:EE:FF".into(),
 //!     rssi: Some(-61),
 //!     tx_power: None,
+//!     services: vec![GAEN_SERVICE_UUID],
 //!     service_data: vec![(GAEN_SERVICE_UUID, vec![7; 20])],
 //!     manufacturer_data: vec![],
 //! }, now);
 //! assert_eq!(heard.len(), 1);
-//! assert_eq!(heard[0].rssi, -61);
+//! assert_eq!(heard[0].received.rssi, -61);
 //! ```
 
 use std::collections::HashMap;
 
-use crate::advert::{GAEN_SERVICE_UUID16, Payload, decode_manufacturer_data, decode_service_data};
+use crate::advert::{
+    BLUEZONE_SERVICE_UUID, GAEN_SERVICE_UUID, decode_manufacturer_data, decode_service_data_uuid,
+    manufacturer_data, service_data,
+};
 use crate::bluezone;
+use crate::identifier::Identifier;
 use crate::time::UnixTime;
-
-/// The Bluetooth base UUID with a 16-bit UUID in it.
-pub const fn uuid16(short: u16) -> u128 {
-    ((short as u128) << 96) | 0x0000_0000_0000_1000_8000_0080_5F9B_34FB
-}
-
-/// GAEN's service UUID, 0000fd6f-0000-1000-8000-00805f9b34fb.
-pub const GAEN_SERVICE_UUID: u128 = uuid16(GAEN_SERVICE_UUID16);
-/// Bluezone's Android service UUID, 00004e56-0000-1000-8000-00805f9b34fb.
-pub const BLUEZONE_SERVICE_UUID: u128 = uuid16(bluezone::SERVICE_UUID16);
+use crate::tracer::{RadioData, Received};
 
 /// One report from the BLE stack, by device (its address or platform id).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,6 +51,8 @@ pub enum RadioEvent {
         rssi: Option<i16>,
         /// TX power level, if advertised.
         tx_power: Option<i16>,
+        /// Advertised service UUIDs (128-bit form).
+        services: Vec<u128>,
         /// Service data by 128-bit UUID.
         service_data: Vec<(u128, Vec<u8>)>,
         /// Manufacturer data by company id.
@@ -79,24 +81,22 @@ pub enum RadioEvent {
     },
 }
 
-/// A sighting ready for [`crate::tracer::Tracer::handle_payload`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Received {
-    /// The payload.
-    pub payload: Payload,
-    /// RSSI, dBm (clamped to `i8`).
-    pub rssi: i8,
-    /// Advertised TX power level, if any.
-    pub tx_power: Option<i8>,
-    /// When.
-    pub time: UnixTime,
+/// A reception from one device: the tracer's input, and which device it came from (for a GATT
+/// read after [`crate::tracer::TracerEvent::NeedsGattRead`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceReceived {
+    /// The device id the stack reported.
+    pub device: String,
+    /// What to hand to the tracer.
+    pub received: Received<'static>,
 }
 
 #[derive(Debug, Default, Clone)]
 struct Device {
     rssi: Option<i16>,
     tx_power: Option<i16>,
-    payloads: Vec<Payload>,
+    identifiers: Vec<Identifier>,
+    bluezone_ios: bool,
 }
 
 /// Turns [`RadioEvent`]s into [`Received`] sightings and says when to restart the scan.
@@ -111,14 +111,14 @@ fn clamp_i8(v: i16) -> i8 {
     v.clamp(i16::from(i8::MIN), i16::from(i8::MAX)) as i8
 }
 
-fn payloads(
+fn identifiers(
     service_data: &[(u128, Vec<u8>)],
     manufacturer_data: &[(u16, Vec<u8>)],
-) -> Vec<Payload> {
+) -> Vec<Identifier> {
     let mut out = Vec::new();
     for (uuid, data) in service_data {
         if *uuid == GAEN_SERVICE_UUID
-            && let Ok(p) = decode_service_data(GAEN_SERVICE_UUID16, data)
+            && let Ok(p) = decode_service_data_uuid(*uuid, data)
         {
             out.push(p);
         }
@@ -141,13 +141,16 @@ impl ScanEvents {
         }
     }
 
-    /// Handle one event; returns the sightings it completes (payload and RSSI both known).
-    pub fn handle(&mut self, event: RadioEvent, now: UnixTime) -> Vec<Received> {
-        let (device, new_payloads, rssi_changed) = match event {
+    /// Handle one event; returns the receptions it completes (identifier and RSSI both
+    /// known). A device advertising the Bluezone iOS service yields a reception of
+    /// [`RadioData::ServiceUuid`], to which the tracer answers `NeedsGattRead`.
+    pub fn handle(&mut self, event: RadioEvent, now: UnixTime) -> Vec<DeviceReceived> {
+        let (device, new_ids, ios, rssi_changed) = match event {
             RadioEvent::Discovered {
                 device,
                 rssi,
                 tx_power,
+                services,
                 service_data,
                 manufacturer_data,
             } => {
@@ -158,50 +161,69 @@ impl ScanEvents {
                 if tx_power.is_some() {
                     d.tx_power = tx_power;
                 }
+                let ios = services.contains(&bluezone::IOS_SERVICE_UUID);
                 (
                     device,
-                    Some(payloads(&service_data, &manufacturer_data)),
+                    Some(identifiers(&service_data, &manufacturer_data)),
+                    ios,
                     false,
                 )
             }
             RadioEvent::ServiceData {
                 device,
                 service_data,
-            } => (device, Some(payloads(&service_data, &[])), false),
+            } => (device, Some(identifiers(&service_data, &[])), false, false),
             RadioEvent::ManufacturerData {
                 device,
                 manufacturer_data,
-            } => (device, Some(payloads(&[], &manufacturer_data)), false),
+            } => (
+                device,
+                Some(identifiers(&[], &manufacturer_data)),
+                false,
+                false,
+            ),
             RadioEvent::Rssi { device, rssi } => {
                 self.devices.entry(device.clone()).or_default().rssi = Some(rssi);
-                (device, None, true)
+                (device, None, false, true)
             }
         };
-        let d = self.devices.entry(device).or_default();
-        let emit: Vec<Payload> = match new_payloads {
-            Some(p) if !p.is_empty() => {
-                // A payload of one scheme replaces that scheme's previous payload.
-                d.payloads.retain(|old| {
-                    !p.iter()
-                        .any(|n| std::mem::discriminant(n) == std::mem::discriminant(old))
-                });
-                d.payloads.extend(p.iter().copied());
-                p
+        let d = self.devices.entry(device.clone()).or_default();
+        let newly_ios = ios && !d.bluezone_ios;
+        d.bluezone_ios |= ios;
+        let mut emit: Vec<RadioData<'static>> = match new_ids {
+            Some(ids) if !ids.is_empty() => {
+                // An identifier of one scheme replaces that scheme's previous identifier.
+                d.identifiers
+                    .retain(|old| !ids.iter().any(|n| n.scheme() == old.scheme()));
+                d.identifiers.extend(ids.iter().copied());
+                ids.into_iter().map(RadioData::Identifier).collect()
             }
             Some(_) => Vec::new(),
             // A new RSSI is a new sighting of what the device last advertised.
-            None if rssi_changed => d.payloads.clone(),
+            None if rssi_changed => d
+                .identifiers
+                .iter()
+                .copied()
+                .map(RadioData::Identifier)
+                .collect(),
             None => Vec::new(),
         };
+        if newly_ios || (rssi_changed && d.bluezone_ios && d.identifiers.is_empty()) {
+            emit.push(RadioData::ServiceUuid(bluezone::IOS_SERVICE_UUID));
+        }
         let Some(rssi) = d.rssi else {
             return Vec::new(); // no RSSI yet: remembered until one arrives
         };
+        let tx_power = d.tx_power.map(clamp_i8);
         emit.into_iter()
-            .map(|payload| Received {
-                payload,
-                rssi: clamp_i8(rssi),
-                tx_power: d.tx_power.map(clamp_i8),
-                time: now,
+            .map(|data| DeviceReceived {
+                device: device.clone(),
+                received: Received {
+                    data,
+                    rssi: clamp_i8(rssi),
+                    tx_power,
+                    time: now,
+                },
             })
             .collect()
     }
@@ -224,7 +246,7 @@ impl ScanEvents {
     }
 }
 
-/// What to register with the platform advertiser for a tracer [`crate::tracer::Advertisement`].
+/// What to register with the platform advertiser for each identifier of an [`Advertisement`](crate::tracer::Advertisement).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AdvertisementData {
     /// Service UUIDs to list.
@@ -236,14 +258,15 @@ pub struct AdvertisementData {
 }
 
 impl AdvertisementData {
-    /// The data of one tracer payload (one advertisement set per payload).
-    pub fn of(payload: &Payload) -> Self {
+    /// The data of one identifier of an [`Advertisement`](crate::tracer::Advertisement) (one advertisement set per
+    /// identifier).
+    pub fn of(id: &Identifier) -> Self {
         let mut d = Self::default();
-        if let Some((_, data)) = payload.service_data() {
+        if let Some((_, data)) = service_data(id) {
             d.service_uuids.push(GAEN_SERVICE_UUID);
             d.service_data.push((GAEN_SERVICE_UUID, data.to_vec()));
         }
-        if let Some((company, data)) = payload.manufacturer_data() {
+        if let Some((company, data)) = manufacturer_data(id) {
             d.service_uuids.push(BLUEZONE_SERVICE_UUID);
             d.manufacturer_data.push((company, data.to_vec()));
         }
@@ -254,7 +277,9 @@ impl AdvertisementData {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::advert::uuid16;
     use crate::bluezone::BluezoneId;
+    use crate::identifier::GaenPayload;
 
     const T: UnixTime = UnixTime::from_secs(1_763_800_000);
 
@@ -272,6 +297,7 @@ mod tests {
                 device: dev(),
                 rssi: None,
                 tx_power: Some(-4),
+                services: vec![],
                 service_data: vec![
                     (GAEN_SERVICE_UUID, vec![1; 20]),
                     (uuid16(0x1234), vec![0; 3]),
@@ -290,8 +316,9 @@ mod tests {
             T,
         );
         assert_eq!(out.len(), 1);
-        assert_eq!((out[0].rssi, out[0].tx_power), (-70, Some(-4)));
-        assert!(matches!(out[0].payload, Payload::Gaen(_)));
+        let r = out[0].received;
+        assert_eq!((r.rssi, r.tx_power), (-70, Some(-4)));
+        assert!(matches!(r.data, RadioData::Identifier(Identifier::Gaen(_))));
         // A rotated payload: reported with the last RSSI.
         let out = h.handle(
             RadioEvent::ServiceData {
@@ -301,10 +328,10 @@ mod tests {
             T,
         );
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].rssi, -70);
+        assert_eq!(out[0].received.rssi, -70);
         assert_ne!(
-            out[0].payload,
-            Payload::Gaen(crate::identifier::GaenPayload::from_bytes(&[1; 20]))
+            out[0].received.data,
+            RadioData::Identifier(Identifier::Gaen(GaenPayload::from_bytes(&[1; 20])))
         );
         // Bluezone manufacturer data on another device, RSSI clamped.
         let out = h.handle(
@@ -312,16 +339,17 @@ mod tests {
                 device: "other".into(),
                 rssi: Some(-300),
                 tx_power: None,
+                services: vec![],
                 service_data: vec![],
                 manufacturer_data: bz(9),
             },
             T,
         );
         assert_eq!(
-            out[0].payload,
-            Payload::Bluezone(BluezoneId::from_bytes([9; 12]))
+            out[0].received.data,
+            RadioData::Identifier(Identifier::Bluezone(BluezoneId::from_bytes([9; 12])))
         );
-        assert_eq!(out[0].rssi, -128);
+        assert_eq!(out[0].received.rssi, -128);
         // Junk and other companies are ignored.
         let out = h.handle(
             RadioEvent::ManufacturerData {
@@ -342,6 +370,7 @@ mod tests {
                 device: "d".into(),
                 rssi: Some(-50),
                 tx_power: None,
+                services: vec![],
                 service_data: vec![],
                 manufacturer_data: bz(1),
             },
@@ -364,13 +393,42 @@ mod tests {
     }
 
     #[test]
+    fn a_bluezone_ios_phone_asks_for_a_gatt_read() {
+        let mut h = ScanEvents::new(60);
+        let out = h.handle(
+            RadioEvent::Discovered {
+                device: "ios".into(),
+                rssi: Some(-66),
+                tx_power: None,
+                services: vec![bluezone::IOS_SERVICE_UUID],
+                service_data: vec![],
+                manufacturer_data: vec![],
+            },
+            T,
+        );
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].device, "ios");
+        assert_eq!(
+            out[0].received.data,
+            RadioData::ServiceUuid(bluezone::IOS_SERVICE_UUID)
+        );
+        // Once per discovery, then again on RSSI updates (each a new sighting).
+        let out = h.handle(
+            RadioEvent::Rssi {
+                device: "ios".into(),
+                rssi: -60,
+            },
+            T,
+        );
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
     fn advertisement_data_per_scheme() {
-        let g = AdvertisementData::of(&Payload::Gaen(crate::identifier::GaenPayload::from_bytes(
-            &[3; 20],
-        )));
+        let g = AdvertisementData::of(&Identifier::Gaen(GaenPayload::from_bytes(&[3; 20])));
         assert_eq!(g.service_uuids, vec![GAEN_SERVICE_UUID]);
         assert_eq!(g.service_data, vec![(GAEN_SERVICE_UUID, vec![3; 20])]);
-        let b = AdvertisementData::of(&Payload::Bluezone(BluezoneId::from_bytes([4; 12])));
+        let b = AdvertisementData::of(&Identifier::Bluezone(BluezoneId::from_bytes([4; 12])));
         assert_eq!(b.manufacturer_data, vec![(0x22B5, vec![4; 12])]);
         assert_eq!(
             format!("{GAEN_SERVICE_UUID:032x}"),

@@ -70,6 +70,9 @@ pub struct TracerConfig {
     pub aggregation: AggregatorConfig,
     /// Capacity of a newly created encounter log, bytes. Default 16 MiB.
     pub log_capacity_bytes: u64,
+    /// An input whose time is further than this from the tracer's clock (ahead or behind) is
+    /// refused and changes nothing. Default 86 400 s (one day); at least 60 s.
+    pub max_clock_skew_secs: u64,
 }
 
 impl Default for TracerConfig {
@@ -87,6 +90,7 @@ impl Default for TracerConfig {
             bluezone_slots_per_day: 96,
             aggregation: AggregatorConfig::default(),
             log_capacity_bytes: DEFAULT_CAPACITY,
+            max_clock_skew_secs: 86_400,
         }
     }
 }
@@ -134,6 +138,12 @@ impl TracerConfig {
         }
         if self.aggregation.max_gap_secs == 0 || self.aggregation.max_window_secs == 0 {
             return bad("aggregation gaps and windows must be at least 1 s".into());
+        }
+        if self.max_clock_skew_secs < 60 {
+            return bad(format!(
+                "max_clock_skew_secs {} is below 60 s; radios deliver reports seconds late",
+                self.max_clock_skew_secs
+            ));
         }
         SlotsPerDay::new(self.bluezone_slots_per_day)
             .map_err(|e| TracerError::Config(format!("bluezone_slots_per_day: {e}")))?;

@@ -15,7 +15,10 @@ use crate::KeyError;
 use crate::bluezone::DailyKey;
 use crate::gaen::TemporaryExposureKey;
 use crate::published::{BluezoneDiagnosisKey, GaenDiagnosisKey, ReportType};
-use crate::time::{EN_INTERVALS_PER_DAY, EnIntervalNumber, SlotsPerDay, UnixTime, UtcDay};
+use crate::time::{
+    CheckedTime, EN_INTERVAL_SECONDS, EN_INTERVALS_PER_DAY, EnIntervalNumber, SlotsPerDay,
+    UnixTime, UtcDay,
+};
 
 use super::keystore::{StoredDailyKey, StoredKeys, StoredTek};
 
@@ -47,15 +50,15 @@ impl KeySchedule {
     /// anything changed (the store must then be saved before the key is broadcast).
     pub(crate) fn ensure_current<R: TryCryptoRng + ?Sized>(
         &mut self,
-        now: UnixTime,
+        now: &CheckedTime,
         gaen: bool,
         bluezone: bool,
         rng: &mut R,
     ) -> Result<bool, KeyError> {
         let mut changed = false;
-        let day = now.utc_day().map_err(|_| KeyError::DayOverflow)?;
+        let day = now.day();
         if gaen && self.current_tek(now).is_none() {
-            let j = now.en_interval().map_err(|_| KeyError::DayOverflow)?;
+            let j = now.interval();
             let day_start = j.day_start();
             let any_today = self.keys.gaen.iter().any(|t| {
                 t.rolling_start >= day_start.get()
@@ -106,9 +109,9 @@ impl KeySchedule {
     /// The unpublished TEK whose validity covers `now`, with its rolling start.
     pub(crate) fn current_tek(
         &self,
-        now: UnixTime,
+        now: &CheckedTime,
     ) -> Option<(TemporaryExposureKey, EnIntervalNumber)> {
-        let j = now.en_interval().ok()?.get();
+        let j = now.interval().get();
         self.keys
             .gaen
             .iter()
@@ -125,7 +128,7 @@ impl KeySchedule {
     }
 
     /// The unpublished Bluezone daily key broadcast at `now`.
-    pub(crate) fn current_daily_key(&self, now: UnixTime) -> Option<DailyKey> {
+    pub(crate) fn current_daily_key(&self, now: &CheckedTime) -> Option<DailyKey> {
         let t = now.as_secs();
         self.keys
             .bluezone
@@ -135,38 +138,41 @@ impl KeySchedule {
             .map(|k| DailyKey::from_bytes(k.key, UtcDay::new(k.day)))
     }
 
-    /// Delete (zeroize) keys of days older than `retention_days` before `now`'s day.
-    pub(crate) fn expire(&mut self, now: UnixTime, retention_days: u32) -> bool {
-        let Ok(today) = now.utc_day() else {
-            return false;
-        };
-        let oldest_kept = today.get().saturating_sub(retention_days);
+    /// Delete (zeroize) keys of days older than `retention_days` before `now`'s day; returns
+    /// how many were deleted.
+    pub(crate) fn expire(&mut self, now: &CheckedTime, retention_days: u32) -> usize {
+        let oldest_kept = now.day().get().saturating_sub(retention_days);
         let (g, b) = (self.keys.gaen.len(), self.keys.bluezone.len());
         // Dropping a stored key zeroizes it.
         self.keys
             .gaen
             .retain(|t| t.rolling_start / EN_INTERVALS_PER_DAY >= oldest_kept);
         self.keys.bluezone.retain(|k| k.day >= oldest_kept);
-        g != self.keys.gaen.len() || b != self.keys.bluezone.len()
+        (g - self.keys.gaen.len()) + (b - self.keys.bluezone.len())
     }
 
-    /// The keys broadcast between `from` and `to` (inclusive), marked published so they are
-    /// never broadcast again. A key still in use at `now` is cut at `now`; returns whether that
-    /// happened (the caller must then re-key and rotate the advertisement at once).
+    /// The keys broadcast between `from` and `to` (inclusive; `to` is clamped to `now`),
+    /// marked published so they are never broadcast again. A key still in use at `now` is cut
+    /// at `now`; returns whether that happened (the caller must then re-key and rotate the
+    /// advertisement at once).
     pub(crate) fn diagnosis_keys(
         &mut self,
         from: UnixTime,
         to: UnixTime,
-        now: UnixTime,
+        now: &CheckedTime,
         slots_per_day: SlotsPerDay,
     ) -> (DiagnosisKeys, bool) {
         let mut out = DiagnosisKeys::default();
         let mut cut = false;
-        let (Ok(from_j), Ok(to_j), Ok(now_j)) =
-            (from.en_interval(), to.en_interval(), now.en_interval())
-        else {
+        // A host asking for "everything" (`to` = u64::MAX) gets everything up to now.
+        let to = to.min(now.time());
+        if from > to {
             return (out, false);
-        };
+        }
+        // Both are at most `now`, whose interval fits.
+        let interval =
+            |t: UnixTime| EnIntervalNumber::new((t.as_secs() / EN_INTERVAL_SECONDS) as u32);
+        let (from_j, to_j, now_j) = (interval(from), interval(to), now.interval());
         for t in &mut self.keys.gaen {
             let end = t.rolling_start + t.rolling_period; // exclusive
             if end <= from_j.get() || t.rolling_start > to_j.get() || t.rolling_start > now_j.get()
@@ -224,8 +230,9 @@ mod tests {
 
     const DAY: u32 = 19_000;
 
-    fn at(day: u32, secs: u64) -> UnixTime {
-        UnixTime::from_secs(UtcDay::new(day).start().as_secs() + secs)
+    fn at(day: u32, secs: u64) -> CheckedTime {
+        let t = UnixTime::from_secs(UtcDay::new(day).start().as_secs() + secs);
+        CheckedTime::new(t, SlotsPerDay::DEFAULT).unwrap()
     }
 
     #[test]
@@ -233,23 +240,23 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
         let mut k = KeySchedule::default();
         assert!(
-            k.ensure_current(at(DAY, 3600), true, true, &mut rng)
+            k.ensure_current(&at(DAY, 3600), true, true, &mut rng)
                 .unwrap()
         );
         assert!(
-            !k.ensure_current(at(DAY, 7200), true, true, &mut rng)
+            !k.ensure_current(&at(DAY, 7200), true, true, &mut rng)
                 .unwrap()
         );
-        let (tek0, start0) = k.current_tek(at(DAY, 7200)).unwrap();
+        let (tek0, start0) = k.current_tek(&at(DAY, 7200)).unwrap();
         assert!(start0.is_day_aligned());
-        let dk0 = k.current_daily_key(at(DAY, 7200)).unwrap();
+        let dk0 = k.current_daily_key(&at(DAY, 7200)).unwrap();
         assert!(
-            k.ensure_current(at(DAY + 1, 10), true, true, &mut rng)
+            k.ensure_current(&at(DAY + 1, 10), true, true, &mut rng)
                 .unwrap()
         );
-        let (tek1, _) = k.current_tek(at(DAY + 1, 10)).unwrap();
+        let (tek1, _) = k.current_tek(&at(DAY + 1, 10)).unwrap();
         assert_ne!(tek0.expose_secret(), tek1.expose_secret());
-        let dk1 = k.current_daily_key(at(DAY + 1, 10)).unwrap();
+        let dk1 = k.current_daily_key(&at(DAY + 1, 10)).unwrap();
         assert_eq!(
             dk1.expose_secret(),
             dk0.next().unwrap().expose_secret(),
@@ -262,12 +269,13 @@ mod tests {
     fn report_publishes_what_was_broadcast_and_rekeys() {
         let mut rng = ChaCha20Rng::seed_from_u64(2);
         let mut k = KeySchedule::default();
-        k.ensure_current(at(DAY, 0), true, true, &mut rng).unwrap();
-        k.ensure_current(at(DAY + 1, 0), true, true, &mut rng)
+        k.ensure_current(&at(DAY, 0), true, true, &mut rng).unwrap();
+        k.ensure_current(&at(DAY + 1, 0), true, true, &mut rng)
             .unwrap();
         let now = at(DAY + 1, 5 * 3600 + 120);
-        let old_dk = k.current_daily_key(now).unwrap();
-        let (keys, cut) = k.diagnosis_keys(at(DAY, 0), now, now, SlotsPerDay::DEFAULT);
+        let old_dk = k.current_daily_key(&now).unwrap();
+        let (keys, cut) =
+            k.diagnosis_keys(at(DAY, 0).time(), now.time(), &now, SlotsPerDay::DEFAULT);
         assert!(cut);
         assert_eq!(keys.gaen.len(), 2);
         let today = keys
@@ -287,26 +295,26 @@ mod tests {
             .unwrap();
         assert_eq!(bz_today.time_end, UnixTime::from_secs(now.as_secs() - 1));
         // Nothing published is current any more; the next keys are fresh and unlinkable.
-        assert!(k.current_tek(now).is_none());
-        assert!(k.current_daily_key(now).is_none());
-        assert!(k.ensure_current(now, true, true, &mut rng).unwrap());
-        let (new_tek, new_start) = k.current_tek(now).unwrap();
-        assert_eq!(new_start, now.en_interval().unwrap());
+        assert!(k.current_tek(&now).is_none());
+        assert!(k.current_daily_key(&now).is_none());
+        assert!(k.ensure_current(&now, true, true, &mut rng).unwrap());
+        let (new_tek, new_start) = k.current_tek(&now).unwrap();
+        assert_eq!(new_start, now.interval());
         assert!(
             keys.gaen
                 .iter()
                 .all(|t| t.key.expose_secret() != new_tek.expose_secret())
         );
-        let new_dk = k.current_daily_key(now).unwrap();
+        let new_dk = k.current_daily_key(&now).unwrap();
         assert_ne!(new_dk.expose_secret(), old_dk.expose_secret());
         assert_ne!(
             new_dk.expose_secret(),
             old_dk.next().unwrap().expose_secret()
         );
         // Tomorrow continues the new chain, not the published one.
-        k.ensure_current(at(DAY + 2, 0), true, true, &mut rng)
+        k.ensure_current(&at(DAY + 2, 0), true, true, &mut rng)
             .unwrap();
-        let tomorrow = k.current_daily_key(at(DAY + 2, 0)).unwrap();
+        let tomorrow = k.current_daily_key(&at(DAY + 2, 0)).unwrap();
         assert_eq!(
             tomorrow.expose_secret(),
             new_dk.next().unwrap().expose_secret()
@@ -318,11 +326,11 @@ mod tests {
         let mut rng = ChaCha20Rng::seed_from_u64(3);
         let mut k = KeySchedule::default();
         for d in 0..20 {
-            k.ensure_current(at(DAY + d, 0), true, true, &mut rng)
+            k.ensure_current(&at(DAY + d, 0), true, true, &mut rng)
                 .unwrap();
         }
         assert_eq!(k.keys.gaen.len(), 20);
-        assert!(k.expire(at(DAY + 19, 0), 14));
+        assert_eq!(k.expire(&at(DAY + 19, 0), 14), 10);
         assert_eq!(
             k.keys.gaen.len(),
             15,
@@ -330,6 +338,6 @@ mod tests {
         );
         assert_eq!(k.keys.bluezone.len(), 15);
         assert!(k.keys.gaen.iter().all(|t| t.rolling_start / 144 >= DAY + 5));
-        assert!(!k.expire(at(DAY + 19, 0), 14));
+        assert_eq!(k.expire(&at(DAY + 19, 0), 14), 0);
     }
 }

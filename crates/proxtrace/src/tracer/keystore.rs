@@ -159,6 +159,11 @@ impl MemoryKeyStorage {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The stored bytes (what a file would hold), if anything was stored.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        self.bytes.as_deref().map(Vec::as_slice)
+    }
 }
 
 impl fmt::Debug for MemoryKeyStorage {

@@ -1,29 +1,65 @@
 //! The tracer: the sans-IO core a phone or laptop runs all day.
 //!
-//! Like quinn-proto's connection, a [`Tracer`] never reads a clock or touches a radio: the host
-//! passes in what it heard ([`Tracer::handle_advertisement`]) and the time
-//! ([`Tracer::handle_timeout`]), and asks what to broadcast ([`Tracer::poll_advertisement`]),
-//! when to wake it next ([`Tracer::poll_timeout`]) and when to scan ([`Tracer::poll_scan`]).
+//! Like quinn-proto's connection and str0m's `Rtc`, a [`Tracer`] never reads a clock or
+//! touches a radio. Everything the host learns goes in through one method,
+//! [`Tracer::handle_input`] — what the radio received ([`Input::Received`]) and the time
+//! ([`Input::Timeout`]) — and everything the tracer wants comes out of one method,
+//! [`Tracer::poll_output`]: events, what to advertise, when to scan, and when to wake it next.
 //! Storage is injected: an [`EncounterLog`] over any [`StorageBackend`] and a [`KeyStorage`].
 //!
+//! # Run loop
+//!
+//! ```text
+//! loop {
+//!     match tracer.poll_output() {
+//!         Output::Event(e) => log_or_act(e),          // e.g. NeedsGattRead: read the ID over GATT
+//!         Output::Advertise(a) => radio.advertise(a), // new identifiers, new random address
+//!         Output::Scan(s) => radio.scan(s.scanning),
+//!         Output::Timeout(t) => {
+//!             // Sleep until `t` or until the radio reports something, then:
+//!             //   tracer.handle_input(Input::Received(r))?  for each reception
+//!             //   tracer.handle_input(Input::Timeout(now))? when `t` has come
+//!         }
+//!     }
+//! }
 //! ```
-//! use proxtrace::log::{EncounterLog, LogOptions, MemoryBackend};
+//!
+//! Ordinary radio traffic is never an error: a foreign beacon is an
+//! [`TracerEvent::Ignored`] event. Errors are for what the host must act on: a failing disk,
+//! corrupt storage, or a time the tracer refuses (outside 2000–2105, or more than
+//! [`TracerConfig::max_clock_skew_secs`] away from the tracer's clock) — a refused input
+//! changes nothing.
+//!
+//! ```
 //! use proxtrace::time::UnixTime;
-//! use proxtrace::tracer::{MemoryKeyStorage, Tracer, TracerConfig};
+//! use proxtrace::tracer::{Input, Output, RadioData, Received, Tracer, TracerConfig, TracerEvent};
 //! use rand::SeedableRng;
 //!
 //! let mut rng = rand::rngs::ChaCha20Rng::seed_from_u64(7); // the OS CSPRNG on a phone
 //! let now = UnixTime::from_secs(1_763_800_000);
-//! let (mut alice, mut bob) = (
-//!     Tracer::in_memory(TracerConfig::default(), now, &mut rng)?,
-//!     Tracer::in_memory(TracerConfig::default(), now, &mut rng)?,
-//! );
-//! let adv = alice.poll_advertisement(now)?;
-//! for ad in adv.legacy_advertisements() {
-//!     bob.handle_advertisement(ad.as_bytes(), -60, now)?;
+//! let mut alice = Tracer::in_memory(TracerConfig::default(), &mut rng)?;
+//! let mut bob = Tracer::in_memory(TracerConfig::default(), &mut rng)?;
+//! alice.handle_input(Input::Timeout(now))?;
+//! bob.handle_input(Input::Timeout(now))?;
+//! let ad = alice.advertisement().expect("advertising after the first timeout").clone();
+//! for raw in ad.legacy_advertisements() {
+//!     let r = Received::new(RadioData::AdvertisingData(raw.as_bytes()), -60, now);
+//!     bob.handle_input(Input::Received(r))?;
 //! }
+//! // Bob's outputs: his events (the reception was recorded), his advertisement, his scan
+//! // state, and last the time to wake him.
+//! let mut recorded = false;
+//! loop {
+//!     match bob.poll_output() {
+//!         Output::Event(TracerEvent::Recorded(_)) => recorded = true,
+//!         Output::Timeout(t) => { assert!(t >= now); break; }
+//!         _ => {}
+//!     }
+//! }
+//! assert!(recorded);
 //! let later = UnixTime::from_secs(now.as_secs() + 3600);
-//! let keys = alice.diagnosis_keys(now, later)?; // Alice tests positive and uploads these
+//! alice.handle_input(Input::Timeout(later))?;
+//! let keys = alice.diagnosis_keys(now, UnixTime::from_secs(u64::MAX))?; // "everything"
 //! let result = bob.match_keys(&keys.gaen, &keys.bluezone, &Default::default())?;
 //! assert_eq!(result.exposure_windows.len(), 1);
 //! # Ok::<(), proxtrace::tracer::TracerError>(())
@@ -31,8 +67,10 @@
 
 mod config;
 mod error;
+mod input;
 mod keys;
 pub mod keystore;
+mod output;
 mod rotation;
 
 use std::collections::VecDeque;
@@ -43,49 +81,46 @@ use rand::{RngExt, SeedableRng, TryCryptoRng};
 
 pub use config::{Schemes, TracerConfig};
 pub use error::TracerError;
+pub use input::{Input, RadioData, Received};
 pub use keys::DiagnosisKeys;
 pub use keystore::{FileKeyStorage, KeyStorage, KeyStoreError, MemoryKeyStorage};
+pub use output::{Ignored, Output, ScanHint, TracerEvent};
 pub use rotation::Advertisement;
 
-use crate::advert::{Payload, decode_advertisement};
+use crate::advert::{
+    AdvertError, Beacon, decode_advertising_data, decode_manufacturer_data,
+    decode_service_data_uuid, is_bluezone_ios_service,
+};
 use crate::identifier::Identifier;
-use crate::log::{EncounterLog, FileBackend, LogOptions, MemoryBackend, StorageBackend};
+use crate::log::{EncounterLog, FileBackend, MemoryBackend, StorageBackend};
 use crate::matching::{EncounterIndex, MatchConfig, MatchResult, Matcher};
 use crate::published::{BluezoneDiagnosisKey, GaenDiagnosisKey};
 use crate::sighting::{Aggregator, Sighting};
-use crate::time::{SECONDS_PER_DAY, UnixTime};
+use crate::time::{CheckedTime, SlotsPerDay, UnixTime, UtcDay};
 use keys::KeySchedule;
 use rotation::Rotation;
 
 /// Own identifiers remembered so that hearing ourselves is ignored (a few rotations' worth).
 const OWN_MEMORY: usize = 8;
 
-/// What [`Tracer::handle_advertisement`] did with an advertisement.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Heard {
-    /// A proximity identifier of an enabled scheme: aggregated into the log.
-    Recorded,
-    /// One of this tracer's own recent identifiers: ignored.
-    Own,
-    /// A scheme this tracer does not speak: ignored.
-    OtherScheme,
-    /// A Bluezone iOS phone: its identifier must be read over GATT and handed in as
-    /// [`Payload::Bluezone`] through [`Tracer::handle_payload`].
-    NeedsGattRead,
-}
+/// Events kept for the host between polls; older radio events are dropped past this (and
+/// counted in [`TracerEvent::EventsDropped`]).
+pub const MAX_QUEUED_EVENTS: usize = 1024;
 
-/// When to scan.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ScanHint {
-    /// Whether the radio should be scanning now.
-    pub scanning: bool,
-    /// When that changes.
-    pub until: UnixTime,
+/// The last report: its arguments and what it returned, so that asking again (a retry after a
+/// failed upload or a too-small buffer) returns the same keys instead of publishing the fresh
+/// ones started by that report — whenever the retry comes.
+#[derive(Debug)]
+struct LastReport {
+    from: UnixTime,
+    to: UnixTime,
+    keys: DiagnosisKeys,
 }
 
 /// The tracer. See the [module documentation](self).
 pub struct Tracer<B: StorageBackend, K: KeyStorage> {
     config: TracerConfig,
+    slots_per_day: SlotsPerDay,
     keys: KeySchedule,
     key_storage: K,
     log: EncounterLog<B>,
@@ -93,40 +128,43 @@ pub struct Tracer<B: StorageBackend, K: KeyStorage> {
     rng: ChaCha20Rng,
     rotation: Rotation,
     own: VecDeque<Identifier>,
-    /// The latest time any input carried; earlier times are treated as this one.
-    now: UnixTime,
-    last_sync: UnixTime,
+    /// The latest time any accepted input carried; `None` until the first.
+    clock: Option<CheckedTime>,
+    last_sync: Option<UnixTime>,
     /// UTC day of the last key/log housekeeping.
-    housekeeping_day: Option<u32>,
+    housekeeping_day: Option<UtcDay>,
     scan_phase: u64,
-    /// The last report: `(from, to, now)` and what it returned, so that asking again at the
-    /// same moment (a retry with a bigger buffer) returns the same keys instead of publishing
-    /// the fresh ones started by that report.
-    last_report: Option<((UnixTime, UnixTime, UnixTime), DiagnosisKeys)>,
+    last_report: Option<LastReport>,
+    events: VecDeque<TracerEvent>,
+    events_dropped: u64,
+    /// An advertisement not yet handed out by `poll_output`.
+    advertise_pending: bool,
+    /// The scan state last handed out by `poll_output`.
+    scan_reported: Option<ScanHint>,
 }
 
 impl<B: StorageBackend, K: KeyStorage> std::fmt::Debug for Tracer<B, K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tracer")
             .field("config", &self.config)
-            .field("now", &self.now)
+            .field("clock", &self.clock.map(|c| c.time()))
             .finish_non_exhaustive()
     }
 }
 
 impl Tracer<FileBackend, FileKeyStorage> {
     /// Open (or create) a tracer whose key store (`keys.ptks`) and log (`encounters.ptlog`)
-    /// live in `dir`. A corrupt key store is an error, never silently replaced.
+    /// live in `dir`. A corrupt key store is an error, never silently replaced. Nothing is
+    /// expired or written until the first [`Input::Timeout`].
     pub fn open_dir<R: TryCryptoRng + ?Sized>(
         dir: &Path,
         config: TracerConfig,
-        now: UnixTime,
         rng: &mut R,
     ) -> Result<Self, TracerError> {
         config.validate()?;
         std::fs::create_dir_all(dir).map_err(|e| TracerError::Log(e.into()))?;
-        let log = EncounterLog::open_dir(dir, log_options(&config), now)?;
-        Self::new(config, log, FileKeyStorage::new(dir), now, rng)
+        let log = EncounterLog::open_dir(dir, config.log_options(), UnixTime::EPOCH)?;
+        Self::new(config, log, FileKeyStorage::new(dir), rng)
     }
 }
 
@@ -134,36 +172,33 @@ impl Tracer<MemoryBackend, MemoryKeyStorage> {
     /// A tracer that keeps everything in memory (simulations, tests).
     pub fn in_memory<R: TryCryptoRng + ?Sized>(
         config: TracerConfig,
-        now: UnixTime,
         rng: &mut R,
     ) -> Result<Self, TracerError> {
         config.validate()?;
-        let log = EncounterLog::create(MemoryBackend::new(), log_options(&config), now)?;
-        Self::new(config, log, MemoryKeyStorage::new(), now, rng)
+        let log =
+            EncounterLog::create(MemoryBackend::new(), config.log_options(), UnixTime::EPOCH)?;
+        Self::new(config, log, MemoryKeyStorage::new(), rng)
     }
 }
 
-fn log_options(config: &TracerConfig) -> LogOptions {
-    config.log_options()
-}
-
-fn err_random<E>(_: E) -> TracerError {
-    TracerError::Key(crate::KeyError::Random(
-        "the random generator failed".to_owned(),
-    ))
+fn err_random<E: std::fmt::Display>(e: E) -> TracerError {
+    TracerError::Key(crate::KeyError::Random(e.to_string()))
 }
 
 impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
     /// A tracer over this log and key storage. `rng` must be a CSPRNG (the OS generator on a
     /// phone); it seeds the tracer's own generator for keys, rotation jitter and scan phase.
+    ///
+    /// Construction only reads: the key store is loaded and checked, and nothing is expired,
+    /// created or written until the first [`Input::Timeout`].
     pub fn new<R: TryCryptoRng + ?Sized>(
         config: TracerConfig,
         log: EncounterLog<B>,
         mut key_storage: K,
-        now: UnixTime,
         rng: &mut R,
     ) -> Result<Self, TracerError> {
         config.validate()?;
+        let slots_per_day = config.slots_per_day()?;
         let keys = match key_storage.load().map_err(KeyStoreError::Io)? {
             Some(bytes) => KeySchedule {
                 keys: keystore::decode(&bytes)?,
@@ -175,23 +210,26 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         let mut rng = ChaCha20Rng::from_seed(seed);
         let scan_phase = rng.random_range(0..u64::from(config.scan_period_secs));
         let aggregator = Aggregator::new(config.aggregation);
-        let mut t = Self {
+        Ok(Self {
             rotation: Rotation::default(),
             config,
+            slots_per_day,
             keys,
             key_storage,
             log,
             aggregator,
             rng,
             own: VecDeque::new(),
-            now,
-            last_sync: now,
+            clock: None,
+            last_sync: None,
             housekeeping_day: None,
             scan_phase,
             last_report: None,
-        };
-        t.housekeeping(now)?;
-        Ok(t)
+            events: VecDeque::new(),
+            events_dropped: 0,
+            advertise_pending: false,
+            scan_reported: None,
+        })
     }
 
     /// The configuration.
@@ -204,9 +242,187 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         &self.log
     }
 
-    fn advance(&mut self, now: UnixTime) -> UnixTime {
-        self.now = self.now.max(now);
-        self.now
+    /// The key storage (read-only).
+    pub fn key_storage(&self) -> &K {
+        &self.key_storage
+    }
+
+    /// The tracer's clock: the latest time an accepted input carried (`None` before the first).
+    pub fn clock(&self) -> Option<UnixTime> {
+        self.clock.map(|c| c.time())
+    }
+
+    /// Forget the clock, so that the next input may carry any time in the supported range.
+    /// For a host that knows the device's time really jumped further than
+    /// [`TracerConfig::max_clock_skew_secs`] (a device that slept for days, a clock set by the
+    /// user); reopening the tracer has the same effect.
+    pub fn reset_clock(&mut self) {
+        self.clock = None;
+    }
+
+    /// The advertisement in force, once the tracer has been given the time.
+    pub fn advertisement(&self) -> Option<&Advertisement> {
+        self.rotation.last()
+    }
+
+    /// Check an input's time: in the supported range and within the skew of the clock.
+    fn check_time(&self, time: UnixTime) -> Result<CheckedTime, TracerError> {
+        let checked = CheckedTime::new(time, self.slots_per_day).map_err(TracerError::Time)?;
+        if let Some(clock) = self.clock {
+            let max = self.config.max_clock_skew_secs;
+            let (t, c) = (time.as_secs(), clock.as_secs());
+            if t.abs_diff(c) > max {
+                return Err(TracerError::ClockSkew {
+                    time,
+                    clock: clock.time(),
+                    max_skew_secs: max,
+                });
+            }
+        }
+        Ok(checked)
+    }
+
+    /// Move the clock to `t` if it is later; returns the clock.
+    fn advance(&mut self, t: CheckedTime) -> CheckedTime {
+        match self.clock {
+            Some(c) if c.time() >= t.time() => c,
+            _ => {
+                self.clock = Some(t);
+                t
+            }
+        }
+    }
+
+    fn push_event(&mut self, e: TracerEvent) {
+        if self.events.len() >= MAX_QUEUED_EVENTS {
+            // Drop the oldest radio event; housekeeping events are rare and kept.
+            let radio = self.events.iter().position(|e| {
+                matches!(
+                    e,
+                    TracerEvent::Recorded(_) | TracerEvent::Ignored(_) | TracerEvent::NeedsGattRead
+                )
+            });
+            match radio {
+                Some(i) => {
+                    self.events.remove(i);
+                }
+                None => {
+                    self.events.pop_front();
+                }
+            }
+            self.events_dropped = self.events_dropped.saturating_add(1);
+        }
+        self.events.push_back(e);
+    }
+
+    /// Hand in one input. Returns an error only for what the host must act on (storage that
+    /// fails or is corrupt, a refused time); a refused input changes nothing. The outcomes
+    /// come out of [`poll_output`](Self::poll_output).
+    pub fn handle_input(&mut self, input: Input<'_>) -> Result<(), TracerError> {
+        match input {
+            Input::Received(r) => self.handle_received(&r),
+            Input::Timeout(t) => self.handle_timeout(t),
+        }
+    }
+
+    fn handle_received(&mut self, r: &Received<'_>) -> Result<(), TracerError> {
+        let checked = self.check_time(r.time)?;
+        let now = self.advance(checked);
+        let event = match self.identify(r) {
+            Ok((id, tx_power)) => self.record(id, r.rssi, tx_power, now.time()),
+            Err(e) => e,
+        };
+        self.push_event(event);
+        Ok(())
+    }
+
+    /// The identifier in a reception, or the event that says why there is none.
+    fn identify(&self, r: &Received<'_>) -> Result<(Identifier, Option<i8>), TracerEvent> {
+        let ignored = |e: AdvertError| {
+            TracerEvent::Ignored(match e {
+                AdvertError::NoProximityPayload
+                | AdvertError::UnknownServiceUuid(_)
+                | AdvertError::UnknownServiceUuid128(_)
+                | AdvertError::UnknownCompanyId(_) => Ignored::NotProximity,
+                other => Ignored::Malformed(other),
+            })
+        };
+        match r.data {
+            RadioData::AdvertisingData(bytes) => {
+                let d = decode_advertising_data(bytes).map_err(ignored)?;
+                match d.beacon {
+                    Beacon::Identifier(id) => Ok((id, r.tx_power.or(d.tx_power_level))),
+                    Beacon::BluezoneGattService => Err(TracerEvent::NeedsGattRead),
+                }
+            }
+            RadioData::ServiceData { uuid, data } => decode_service_data_uuid(uuid, data)
+                .map(|id| (id, r.tx_power))
+                .map_err(ignored),
+            RadioData::ManufacturerData { company_id, data } => {
+                decode_manufacturer_data(company_id, data)
+                    .map(|id| (id, r.tx_power))
+                    .map_err(ignored)
+            }
+            RadioData::ServiceUuid(uuid) if is_bluezone_ios_service(uuid) => {
+                Err(TracerEvent::NeedsGattRead)
+            }
+            RadioData::ServiceUuid(_) => Err(TracerEvent::Ignored(Ignored::NotProximity)),
+            RadioData::Identifier(id) => Ok((id, r.tx_power)),
+        }
+    }
+
+    fn record(
+        &mut self,
+        identifier: Identifier,
+        rssi: i8,
+        tx_power: Option<i8>,
+        now: UnixTime,
+    ) -> TracerEvent {
+        let scheme = identifier.scheme();
+        let enabled = match identifier {
+            Identifier::Gaen(_) => self.config.schemes.gaen,
+            Identifier::Bluezone(_) => self.config.schemes.bluezone,
+        };
+        if !enabled {
+            return TracerEvent::Ignored(Ignored::SchemeDisabled(scheme));
+        }
+        if self.own.contains(&identifier) {
+            return TracerEvent::Ignored(Ignored::Own);
+        }
+        let corrected =
+            (i16::from(rssi) + i16::from(self.config.rssi_correction_db)).clamp(-127, 126);
+        self.aggregator.observe(&Sighting {
+            identifier,
+            rssi: corrected as i8,
+            tx_power,
+            time: now,
+        });
+        TracerEvent::Recorded(scheme)
+    }
+
+    /// Let time pass: roll keys over at UTC midnight and expire old data, rotate the
+    /// advertisement, close finished scan instances into the log, make the log durable when
+    /// the sync interval has passed.
+    fn handle_timeout(&mut self, t: UnixTime) -> Result<(), TracerError> {
+        let checked = self.check_time(t)?;
+        let now = self.advance(checked);
+        self.housekeeping(&now)?;
+        if self.rotation.current(now.time()).is_none() {
+            self.rotate(&now)?;
+        }
+        for r in self.aggregator.poll_closed(now.time()) {
+            self.log.append(&r)?;
+        }
+        let sync_due = self.last_sync.is_none_or(|s| {
+            now.time().saturating_secs_since(s) >= u64::from(self.config.sync_interval_secs)
+        });
+        if self.log.pending() > 0 && sync_due {
+            self.log.sync()?;
+            self.last_sync = Some(now.time());
+        } else if self.last_sync.is_none() {
+            self.last_sync = Some(now.time());
+        }
+        Ok(())
     }
 
     fn persist_keys(&mut self) -> Result<(), TracerError> {
@@ -215,202 +431,174 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         Ok(())
     }
 
-    /// Once per UTC day (and at start): delete expired keys and log pages, make sure today's
-    /// keys exist and are stored before anything is broadcast with them.
-    fn housekeeping(&mut self, now: UnixTime) -> Result<(), TracerError> {
-        let day = now.utc_day().map_err(TracerError::Time)?.get();
+    /// Once per UTC day (and at the first timeout): delete expired keys and log pages, make
+    /// sure today's keys exist and are stored before anything is broadcast with them.
+    fn housekeeping(&mut self, now: &CheckedTime) -> Result<(), TracerError> {
         let mut changed = false;
-        if self.housekeeping_day != Some(day) {
-            changed |= self.keys.expire(now, self.config.retention_days);
-            self.log.expire(now)?;
-            self.housekeeping_day = Some(day);
+        if self.housekeeping_day != Some(now.day()) {
+            let keys = self.keys.expire(now, self.config.retention_days);
+            let log_pages = self.log.expire(now.time())?;
+            changed |= keys > 0;
+            if keys > 0 || log_pages > 0 {
+                self.push_event(TracerEvent::Expired { keys, log_pages });
+            }
+            self.housekeeping_day = Some(now.day());
         }
         let s = self.config.schemes;
-        changed |= self
+        let rolled = self
             .keys
             .ensure_current(now, s.gaen, s.bluezone, &mut self.rng)?;
-        if changed {
+        if changed || rolled {
             self.persist_keys()?;
+        }
+        if rolled {
+            self.push_event(TracerEvent::KeysRolled);
         }
         Ok(())
     }
 
-    /// The payloads to broadcast at `now` and when they next change. Call again at
-    /// `next_change` (also reported by [`poll_timeout`](Self::poll_timeout)) and re-register
-    /// the advertisement with a new random address at the same moment.
-    pub fn poll_advertisement(&mut self, now: UnixTime) -> Result<Advertisement, TracerError> {
-        let now = self.advance(now);
-        self.housekeeping(now)?;
-        if let Some(a) = self.rotation.current(now) {
-            return Ok(a);
-        }
-        let spd = self.config.slots_per_day()?;
+    fn rotate(&mut self, now: &CheckedTime) -> Result<(), TracerError> {
         let a = self.rotation.rotate(
             now,
             &self.config,
-            spd,
             self.keys.current_tek(now),
             self.keys.current_daily_key(now),
             &mut self.rng,
         )?;
-        for p in &a.payloads {
-            if let Some(id) = p.identifier() {
-                if self.own.len() == OWN_MEMORY {
-                    self.own.pop_front();
-                }
-                self.own.push_back(id);
+        for id in &a.payloads {
+            if self.own.len() == OWN_MEMORY {
+                self.own.pop_front();
+            }
+            self.own.push_back(*id);
+        }
+        self.advertise_pending = true;
+        Ok(())
+    }
+
+    /// The next output. Poll until [`Output::Timeout`] (always the last, and repeated while
+    /// nothing else is pending).
+    pub fn poll_output(&mut self) -> Output {
+        if self.events_dropped > 0 {
+            let n = std::mem::take(&mut self.events_dropped);
+            return Output::Event(TracerEvent::EventsDropped(n));
+        }
+        if let Some(e) = self.events.pop_front() {
+            return Output::Event(e);
+        }
+        if self.advertise_pending {
+            self.advertise_pending = false;
+            if let Some(a) = self.rotation.last() {
+                return Output::Advertise(a.clone());
             }
         }
-        Ok(a)
+        if let Some(now) = self.clock {
+            let hint = self.scan_hint(now.time());
+            if self.scan_reported != Some(hint) {
+                self.scan_reported = Some(hint);
+                return Output::Scan(hint);
+            }
+        }
+        Output::Timeout(self.poll_timeout())
     }
 
-    /// Hand in one received advertisement (the raw AD bytes of a legacy advertisement), its
-    /// RSSI and when it was heard.
-    pub fn handle_advertisement(
-        &mut self,
-        ad: &[u8],
-        rssi: i8,
-        now: UnixTime,
-    ) -> Result<Heard, TracerError> {
-        let decoded = decode_advertisement(ad, None)?;
-        self.handle_payload(decoded.payload, rssi, decoded.tx_power_level, now)
-    }
-
-    /// Hand in a payload the platform already decoded (Android's `ScanRecord` service data,
-    /// a Bluezone identifier read over GATT), its RSSI, the advertised TX power level if any,
-    /// and when it was heard.
-    pub fn handle_payload(
-        &mut self,
-        payload: Payload,
-        rssi: i8,
-        tx_power_level: Option<i8>,
-        now: UnixTime,
-    ) -> Result<Heard, TracerError> {
-        let now = self.advance(now);
-        let Some(identifier) = payload.identifier() else {
-            return Ok(Heard::NeedsGattRead);
-        };
-        let enabled = match identifier {
-            Identifier::Gaen(_) => self.config.schemes.gaen,
-            Identifier::Bluezone(_) => self.config.schemes.bluezone,
-        };
-        if !enabled {
-            return Ok(Heard::OtherScheme);
-        }
-        if self.own.contains(&identifier) {
-            return Ok(Heard::Own);
-        }
-        let corrected =
-            (i16::from(rssi) + i16::from(self.config.rssi_correction_db)).clamp(-127, 126);
-        self.aggregator.observe(&Sighting {
-            identifier,
-            rssi: corrected as i8,
-            tx_power: tx_power_level,
-            time: now,
-        });
-        Ok(Heard::Recorded)
-    }
-
-    /// Let time pass: close finished scan instances into the log, make the log durable when
-    /// the sync interval has passed, roll keys over at UTC midnight, expire old data.
-    pub fn handle_timeout(&mut self, now: UnixTime) -> Result<(), TracerError> {
-        let now = self.advance(now);
-        self.housekeeping(now)?;
-        for r in self.aggregator.poll_closed(now) {
-            self.log.append(&r)?;
-        }
-        if self.log.pending() > 0
-            && now.saturating_secs_since(self.last_sync)
-                >= u64::from(self.config.sync_interval_secs)
-        {
-            self.log.sync()?;
-            self.last_sync = now;
-        }
-        Ok(())
-    }
-
-    /// Close every open scan instance and make the log durable (before the app is suspended
-    /// or stopped).
-    pub fn flush(&mut self, now: UnixTime) -> Result<(), TracerError> {
-        let now = self.advance(now);
-        for r in self.aggregator.flush() {
-            self.log.append(&r)?;
-        }
-        self.log.sync()?;
-        self.last_sync = now;
-        Ok(())
-    }
-
-    /// When [`handle_timeout`](Self::handle_timeout) (and, if the advertisement changes then,
-    /// [`poll_advertisement`](Self::poll_advertisement)) must be called next.
+    /// When [`Input::Timeout`] must be handed in next (never before the clock;
+    /// [`UnixTime::EPOCH`] before the first input: at once).
     pub fn poll_timeout(&self) -> UnixTime {
-        let now = self.now;
-        let mut t = UnixTime::from_secs((now.as_secs() / SECONDS_PER_DAY + 1) * SECONDS_PER_DAY);
-        if let Some(c) = self.rotation.next_change() {
-            t = t.min(c);
+        let Some(now) = self.clock else {
+            return UnixTime::EPOCH;
+        };
+        let mut t = now.next_midnight();
+        if self.housekeeping_day != Some(now.day()) {
+            return now.time(); // never housekept (or a new day began): at once
+        }
+        match self.rotation.next_change() {
+            Some(c) => t = t.min(c),
+            None => return now.time(),
         }
         if let Some(d) = self.aggregator.next_deadline() {
             t = t.min(d);
         }
-        if self.log.pending() > 0 {
-            let sync = self
+        if self.log.pending() > 0
+            && let Some(sync) = self
                 .last_sync
-                .checked_add_secs(u64::from(self.config.sync_interval_secs))
-                .unwrap_or(t);
+                .and_then(|s| s.checked_add_secs(u64::from(self.config.sync_interval_secs)))
+        {
             t = t.min(sync);
         }
-        t.min(self.poll_scan(now).until).max(now)
+        t.min(self.scan_hint(now.time()).until).max(now.time())
     }
 
     /// Whether to scan at `now`, and until when: `scan_window_secs` out of every
     /// `scan_period_secs`, at a phase chosen at random per tracer.
-    pub fn poll_scan(&self, now: UnixTime) -> ScanHint {
+    fn scan_hint(&self, now: UnixTime) -> ScanHint {
         let period = u64::from(self.config.scan_period_secs);
         let window = u64::from(self.config.scan_window_secs);
-        let since = (now.as_secs() + period - self.scan_phase % period) % period;
-        let start = now.as_secs() - since;
+        let secs = now.as_secs();
+        // `secs` is at most 2106 and `period` at most u32::MAX: no overflow.
+        let since = (secs % period + period - self.scan_phase % period) % period;
+        let start = secs - since;
         if since < window {
             ScanHint {
                 scanning: true,
-                until: UnixTime::from_secs(start + window),
+                until: UnixTime::from_secs(start.saturating_add(window)),
             }
         } else {
             ScanHint {
                 scanning: false,
-                until: UnixTime::from_secs(start + period),
+                until: UnixTime::from_secs(start.saturating_add(period)),
             }
         }
     }
 
+    /// Close every open scan instance and make the log durable (before the app is suspended
+    /// or stopped, and before closing).
+    pub fn flush(&mut self) -> Result<(), TracerError> {
+        for r in self.aggregator.flush() {
+            self.log.append(&r)?;
+        }
+        self.log.sync()?;
+        self.last_sync = self.clock.map(|c| c.time()).or(self.last_sync);
+        Ok(())
+    }
+
     /// The keys a positive user uploads: GAEN TEKs and Bluezone daily keys broadcast between
-    /// `from` and `to` (inclusive), each with its validity — never the Bluezone base key.
+    /// `from` and `to` (inclusive; `to` is clamped to the tracer's clock, so "everything" is
+    /// `UnixTime::from_secs(u64::MAX)`), each with its validity — never the Bluezone base key.
     ///
-    /// Keys are published as of the latest time the tracer has seen. A key still in use is cut
-    /// there, and the tracer immediately starts fresh keys (a new TEK and a new random
-    /// Bluezone chain) and rotates its advertisement, so nothing broadcast after the report
-    /// can be linked to what was published. The key store is saved before this returns.
-    /// Asking again with the same arguments before time moves on returns the same keys.
+    /// Keys are published as of the tracer's clock. A key still in use is cut there, and the
+    /// tracer immediately starts fresh keys (a new TEK and a new random Bluezone chain) and
+    /// rotates its advertisement, so nothing broadcast after the report can be linked to what
+    /// was published. The key store is saved before this returns. Asking again with the same
+    /// arguments returns the same keys, whenever it happens (a retry never publishes the fresh
+    /// keys started by the report).
     pub fn diagnosis_keys(
         &mut self,
         from: UnixTime,
         to: UnixTime,
     ) -> Result<DiagnosisKeys, TracerError> {
-        let now = self.now;
-        if let Some((args, keys)) = &self.last_report
-            && *args == (from, to, now)
+        let now = self.clock.ok_or(TracerError::NoClock)?;
+        if let Some(last) = &self.last_report
+            && last.from == from
+            && last.to == to
         {
-            return Ok(keys.clone());
+            return Ok(last.keys.clone());
         }
-        let spd = self.config.slots_per_day()?;
-        let (keys, cut) = self.keys.diagnosis_keys(from, to, now, spd);
+        let (keys, cut) = self.keys.diagnosis_keys(from, to, &now, self.slots_per_day);
         if cut {
             let s = self.config.schemes;
             self.keys
-                .ensure_current(now, s.gaen, s.bluezone, &mut self.rng)?;
-            self.rotation = Rotation::default();
+                .ensure_current(&now, s.gaen, s.bluezone, &mut self.rng)?;
         }
         self.persist_keys()?;
-        self.last_report = Some(((from, to, now), keys.clone()));
+        if cut {
+            self.push_event(TracerEvent::KeysRolled);
+            self.rotate(&now)?;
+        }
+        self.last_report = Some(LastReport {
+            from,
+            to,
+            keys: keys.clone(),
+        });
         Ok(keys)
     }
 
@@ -425,7 +613,8 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         self.match_with(gaen, bluezone, &Matcher::new(config.clone())?)
     }
 
-    /// [`match_keys`](Self::match_keys) with a prepared matcher (e.g. the fast engine).
+    /// [`match_keys`](Self::match_keys) with a prepared matcher (e.g. one whose thread pool
+    /// is shared across calls).
     pub fn match_with(
         &self,
         gaen: &[GaenDiagnosisKey],

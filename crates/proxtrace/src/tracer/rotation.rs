@@ -10,20 +10,21 @@
 use rand::RngExt;
 use rand::rngs::ChaCha20Rng;
 
-use crate::advert::{LegacyAdvertisement, Payload, encode_advertisement};
+use crate::advert::{LegacyAdvertisement, encode_advertisement};
 use crate::bluezone::DailyKey;
 use crate::gaen::{Metadata, TemporaryExposureKey};
-use crate::identifier::GaenPayload;
-use crate::time::{BluezoneSlot, EnIntervalNumber, SECONDS_PER_DAY, SlotsPerDay, UnixTime};
+use crate::identifier::{GaenPayload, Identifier};
+use crate::time::{CheckedTime, EnIntervalNumber, UnixTime};
 
 use super::{TracerConfig, TracerError};
 
 /// What to broadcast, and until when.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Advertisement {
-    /// One payload per enabled scheme (GAEN first). Broadcast each as its own advertisement
-    /// set, or alternate between them.
-    pub payloads: Vec<Payload>,
+    /// One identifier per enabled scheme (GAEN first). Broadcast each as its own legacy
+    /// advertisement (advertisement set), or alternate between them: both together do not
+    /// fit one legacy advertisement.
+    pub payloads: Vec<Identifier>,
     /// When to ask again: the payloads change then, and the platform should change the
     /// random address at the same moment.
     pub next_change: UnixTime,
@@ -44,11 +45,13 @@ pub(crate) struct Rotation {
 
 impl Rotation {
     /// The advertisement in force at `now`, if it has not expired.
-    pub(crate) fn current(&self, now: UnixTime) -> Option<Advertisement> {
-        self.current
-            .as_ref()
-            .filter(|a| now < a.next_change)
-            .cloned()
+    pub(crate) fn current(&self, now: UnixTime) -> Option<&Advertisement> {
+        self.current.as_ref().filter(|a| now < a.next_change)
+    }
+
+    /// The last advertisement, expired or not.
+    pub(crate) fn last(&self) -> Option<&Advertisement> {
+        self.current.as_ref()
     }
 
     pub(crate) fn next_change(&self) -> Option<UnixTime> {
@@ -58,27 +61,25 @@ impl Rotation {
     /// Start a new period at `now`.
     pub(crate) fn rotate(
         &mut self,
-        now: UnixTime,
+        now: &CheckedTime,
         config: &TracerConfig,
-        slots_per_day: SlotsPerDay,
         tek: Option<(TemporaryExposureKey, EnIntervalNumber)>,
         daily_key: Option<DailyKey>,
         rng: &mut ChaCha20Rng,
     ) -> Result<Advertisement, TracerError> {
         let secs = now.as_secs();
-        let midnight = (secs / SECONDS_PER_DAY + 1) * SECONDS_PER_DAY;
-        let mut next = midnight;
+        let mut next = now.next_midnight().as_secs();
         let mut payloads = Vec::with_capacity(2);
         if config.schemes.gaen {
             let (tek, _start) = tek.ok_or(TracerError::NoCurrentKey("GAEN"))?;
-            let j = now.en_interval().map_err(TracerError::Time)?;
+            let j = now.interval();
             let rpi = tek
                 .rolling_proximity_identifier_key()
                 .rolling_proximity_identifier(j);
             let aem = tek
                 .associated_encrypted_metadata_key()
                 .encrypt(&rpi, &Metadata::v1_0(config.tx_power_dbm));
-            payloads.push(Payload::Gaen(GaenPayload { rpi, aem }));
+            payloads.push(Identifier::Gaen(GaenPayload { rpi, aem }));
             if !config.schemes.bluezone {
                 let lo = u64::from(config.rotation_secs - config.rotation_jitter_secs);
                 let hi = u64::from(config.rotation_secs + config.rotation_jitter_secs);
@@ -87,11 +88,9 @@ impl Rotation {
         }
         if config.schemes.bluezone {
             let dk = daily_key.ok_or(TracerError::NoCurrentKey("Bluezone"))?;
-            let slot = BluezoneSlot::containing(now, slots_per_day).map_err(TracerError::Time)?;
-            let id = dk.bluezone_id(slot)?;
-            payloads.push(Payload::Bluezone(id));
-            let len = slots_per_day.slot_seconds();
-            next = next.min((secs / len + 1) * len);
+            let id = dk.bluezone_id(now.slot())?;
+            payloads.push(Identifier::Bluezone(id));
+            next = next.min(now.next_slot_start().as_secs());
         }
         let a = Advertisement {
             payloads,

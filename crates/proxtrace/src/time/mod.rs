@@ -5,9 +5,13 @@
 //! every conversion that could overflow is checked and returns [`TimeError`] instead of
 //! wrapping.
 
+mod checked;
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+
+pub use checked::{CheckedTime, EARLIEST, LATEST_EXCLUSIVE};
 
 /// Seconds in one UTC day.
 pub const SECONDS_PER_DAY: u64 = 86_400;
@@ -29,6 +33,17 @@ pub enum TimeError {
         /// What was being converted.
         what: &'static str,
         /// The offending value.
+        value: u64,
+    },
+    /// A time before 2000-01-01 or from 2106-01-01 on: most likely milliseconds passed as
+    /// seconds, or an unset clock.
+    #[error(
+        "time {value} is outside 2000-01-01 … 2105-12-31 (unix seconds {}…{}); pass unix seconds, not milliseconds",
+        EARLIEST.as_secs(),
+        LATEST_EXCLUSIVE.as_secs() - 1
+    )]
+    OutsideSupportedRange {
+        /// The offending unix time, seconds.
         value: u64,
     },
     /// A Bluezone slots-per-day count that is zero or does not divide a day into whole seconds.
