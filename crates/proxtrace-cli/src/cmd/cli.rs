@@ -16,6 +16,8 @@ pub(crate) const EXIT_FAILURE: u8 = 1;
 pub(crate) struct CliError {
     message: String,
     status: u8,
+    /// Writing to a closed pipe (`proxtrace … | head`): not an error.
+    closed_pipe: bool,
 }
 
 impl CliError {
@@ -24,6 +26,7 @@ impl CliError {
         Self {
             message: format!("{arg}: {reason}"),
             status: EXIT_USAGE,
+            closed_pipe: false,
         }
     }
 
@@ -32,13 +35,16 @@ impl CliError {
         Self {
             message: message.to_string(),
             status: EXIT_FAILURE,
+            closed_pipe: false,
         }
     }
 }
 
 impl From<io::Error> for CliError {
     fn from(e: io::Error) -> Self {
-        Self::failure(format!("I/O error: {e}"))
+        let mut c = Self::failure(format!("I/O error: {e}"));
+        c.closed_pipe = e.kind() == io::ErrorKind::BrokenPipe;
+        c
     }
 }
 
@@ -47,7 +53,7 @@ impl From<io::Error> for CliError {
 pub(crate) fn finish(result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) if e.message.contains("Broken pipe") => ExitCode::SUCCESS,
+        Err(e) if e.closed_pipe => ExitCode::SUCCESS,
         Err(e) => {
             let _ = io::stdout().flush();
             eprintln!("error: {}", e.message.lines().next().unwrap_or_default());
