@@ -45,9 +45,10 @@
 //! | [`log`] | the encounter log: a crash-safe ring of scan-instance records |
 //! | [`matching`] | published keys against logged scan instances: exposure windows, daily summaries |
 //! | [`tracer`] | the sans-IO tracer a phone runs all day: rotation, scanning, keys, log |
+//! | [`storage_key`] | the host's 32-byte key that seals the key store and the log at rest |
 //!
-//! Byte layouts: `docs/protocols.md`, `docs/log-format.md`, `docs/export-format.md` in the
-//! repository.
+//! Byte layouts: `docs/protocols.md`, `docs/log-format.md`, `docs/keystore-format.md`,
+//! `docs/export-format.md` in the repository.
 
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
@@ -67,6 +68,7 @@ pub mod log;
 pub mod matching;
 pub mod published;
 pub mod sighting;
+pub mod storage_key;
 pub mod time;
 pub mod tracer;
 

@@ -385,9 +385,11 @@ fn key_store_survives_a_kill_between_write_and_rename_and_corruption_is_an_error
     let good = std::fs::read(&store).unwrap();
     // A kill after the temporary file was written and synced but before the rename: the old
     // store is what the next open sees, and the debris does not matter.
-    FileKeyStorage::new(dir.path())
-        .write_temporary(b"half-finished new store")
-        .unwrap();
+    std::fs::write(
+        FileKeyStorage::new(dir.path()).temporary_path(),
+        b"half-finished new store",
+    )
+    .unwrap();
     {
         let mut t = Tracer::open_dir(dir.path(), c.clone(), &mut rng).unwrap();
         assert_eq!(
@@ -399,7 +401,7 @@ fn key_store_survives_a_kill_between_write_and_rename_and_corruption_is_an_error
     // A kill after the rename: the new store is whole.
     let mut s = FileKeyStorage::new(dir.path());
     s.store(&good).unwrap();
-    assert_eq!(s.load().unwrap().unwrap(), good);
+    assert_eq!(*s.load().unwrap().unwrap(), good);
     // A truncated store is a clear error, and the file is left as it was.
     std::fs::write(&store, &good[..good.len() - 3]).unwrap();
     let e = Tracer::open_dir(dir.path(), c.clone(), &mut rng).unwrap_err();

@@ -30,14 +30,13 @@ pub struct FileBackend {
 }
 
 impl FileBackend {
-    /// Open (or create) the file at `path` for reading and writing.
+    /// Open (or create, with mode 0600 on Unix) the file at `path` for reading and writing.
     pub fn open(path: &Path) -> io::Result<Self> {
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let file = options.open(path)?;
         Ok(Self { file })
     }
 

@@ -201,7 +201,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         let slots_per_day = config.slots_per_day()?;
         let keys = match key_storage.load().map_err(KeyStoreError::Io)? {
             Some(bytes) => KeySchedule {
-                keys: keystore::decode(&bytes)?,
+                keys: keystore::decode(&bytes, None)?.keys,
             },
             None => KeySchedule::default(),
         };
@@ -426,7 +426,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
     }
 
     fn persist_keys(&mut self) -> Result<(), TracerError> {
-        let bytes = keystore::encode(&self.keys.keys)?;
+        let bytes = keystore::encode(&self.keys.keys, None, &mut self.rng)?;
         self.key_storage.store(&bytes).map_err(KeyStoreError::Io)?;
         Ok(())
     }
