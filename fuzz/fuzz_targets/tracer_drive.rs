@@ -32,14 +32,21 @@ fn time(data: &mut &[u8]) -> Option<UnixTime> {
 
 fuzz_target!(|data: &[u8]| {
     let mut data = data;
-    let Some(seed) = take::<8>(&mut data) else { return };
+    let Some(seed) = take::<8>(&mut data) else {
+        return;
+    };
     let config = TracerConfig {
-        schemes: Schemes { gaen: true, bluezone: true },
+        schemes: Schemes {
+            gaen: true,
+            bluezone: true,
+        },
         log_capacity_bytes: 128 << 10,
         ..TracerConfig::default()
     };
     let mut rng = rand::rngs::ChaCha20Rng::seed_from_u64(u64::from_le_bytes(seed));
-    let Ok(mut t) = Tracer::in_memory(config, &mut rng) else { return };
+    let Ok(mut t) = Tracer::in_memory(config, &mut rng) else {
+        return;
+    };
     while let Some([op]) = take::<1>(&mut data) {
         let clock = t.clock();
         let keys = t.key_storage().bytes().map(<[u8]>::to_vec);
@@ -51,15 +58,23 @@ fuzz_target!(|data: &[u8]| {
             }
             1 => {
                 let Some(at) = time(&mut data) else { break };
-                let Some([len]) = take::<1>(&mut data) else { break };
+                let Some([len]) = take::<1>(&mut data) else {
+                    break;
+                };
                 let n = usize::from(len).min(data.len());
                 let (raw, rest) = data.split_at(n);
                 data = rest;
-                t.handle_input(Input::Received(Received::new(RadioData::AdvertisingData(raw), -60, at)))
+                t.handle_input(Input::Received(Received::new(
+                    RadioData::AdvertisingData(raw),
+                    -60,
+                    at,
+                )))
             }
             2 => {
                 let Some(at) = time(&mut data) else { break };
-                let Some(b) = take::<20>(&mut data) else { break };
+                let Some(b) = take::<20>(&mut data) else {
+                    break;
+                };
                 let id = if b[0] & 1 == 0 {
                     Identifier::Gaen(GaenPayload::from_bytes(&b))
                 } else {
@@ -67,10 +82,16 @@ fuzz_target!(|data: &[u8]| {
                     z.copy_from_slice(&b[..12]);
                     Identifier::Bluezone(BluezoneId::from_bytes(z))
                 };
-                t.handle_input(Input::Received(Received::new(RadioData::Identifier(id), b[19] as i8, at)))
+                t.handle_input(Input::Received(Received::new(
+                    RadioData::Identifier(id),
+                    b[19] as i8,
+                    at,
+                )))
             }
             3 => {
-                let (Some(from), Some(to)) = (time(&mut data), time(&mut data)) else { break };
+                let (Some(from), Some(to)) = (time(&mut data), time(&mut data)) else {
+                    break;
+                };
                 let _ = t.diagnosis_keys(from, to);
                 Ok(())
             }

@@ -201,3 +201,40 @@ fn damaged_fixtures_are_errors_never_panics() {
         }
     }
 }
+
+/// A tracer over a legacy store only reads it when opened, and rewrites it in the current
+/// format at its first timeout, keeping every key.
+#[test]
+fn a_tracer_rewrites_a_legacy_store_at_its_first_timeout() {
+    use proxtrace::time::UnixTime;
+    use proxtrace::tracer::{Input, Tracer, TracerConfig, keystore::KEY_STORE_FILE};
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join(KEY_STORE_FILE);
+    std::fs::write(&store, V1).unwrap();
+    let config = TracerConfig {
+        retention_days: 100_000,
+        ..TracerConfig::default()
+    };
+    let mut rng = ChaCha20Rng::seed_from_u64(1);
+    let mut t = Tracer::open_dir(dir.path(), config, &mut rng).unwrap();
+    assert_eq!(std::fs::read(&store).unwrap(), V1, "opening only reads");
+    t.handle_input(Input::Timeout(UnixTime::from_secs(1_763_800_000)))
+        .unwrap();
+    let bytes = std::fs::read(&store).unwrap();
+    assert_eq!(
+        u16::from_le_bytes([bytes[4], bytes[5]]),
+        keystore::FORMAT_VERSION
+    );
+    let d = keystore::decode(&bytes, None).unwrap();
+    assert!(!d.legacy && !d.needs_rewrite);
+    let old = keystore::decode(V1, None).unwrap();
+    for k in &old.keys.gaen {
+        assert!(d.keys.gaen.iter().any(|n| n.key == k.key), "a TEK was lost");
+    }
+    for k in &old.keys.bluezone {
+        assert!(
+            d.keys.bluezone.iter().any(|n| n.key == k.key),
+            "a daily key was lost"
+        );
+    }
+}

@@ -141,6 +141,8 @@ pub struct Tracer<B: StorageBackend, K: KeyStorage> {
     advertise_pending: bool,
     /// The scan state last handed out by `poll_output`.
     scan_reported: Option<ScanHint>,
+    /// The key store must be rewritten (it was read in a legacy format).
+    keys_dirty: bool,
 }
 
 impl<B: StorageBackend, K: KeyStorage> std::fmt::Debug for Tracer<B, K> {
@@ -199,11 +201,14 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
     ) -> Result<Self, TracerError> {
         config.validate()?;
         let slots_per_day = config.slots_per_day()?;
-        let keys = match key_storage.load().map_err(KeyStoreError::Io)? {
-            Some(bytes) => KeySchedule {
-                keys: keystore::decode(&bytes, None)?.keys,
-            },
-            None => KeySchedule::default(),
+        let (keys, keys_dirty) = match key_storage.load().map_err(KeyStoreError::Io)? {
+            Some(bytes) => {
+                let d = keystore::decode(&bytes, None)?;
+                // A legacy (version 1) store is rewritten in the current format at the first
+                // timeout — not here: construction only reads.
+                (KeySchedule { keys: d.keys }, d.needs_rewrite)
+            }
+            None => (KeySchedule::default(), false),
         };
         let mut seed = [0u8; 32];
         rng.try_fill_bytes(&mut seed).map_err(err_random)?;
@@ -229,6 +234,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
             events_dropped: 0,
             advertise_pending: false,
             scan_reported: None,
+            keys_dirty,
         })
     }
 
@@ -448,8 +454,9 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         let rolled = self
             .keys
             .ensure_current(now, s.gaen, s.bluezone, &mut self.rng)?;
-        if changed || rolled {
+        if changed || rolled || self.keys_dirty {
             self.persist_keys()?;
+            self.keys_dirty = false;
         }
         if rolled {
             self.push_event(TracerEvent::KeysRolled);
