@@ -487,3 +487,32 @@ fn identifiers_of_a_different_key_or_interval_do_not_match() {
     let r = run(&[other, outside], &[gaen_key(15, d, 144)], &[]);
     assert!(r.exposure_windows.is_empty());
 }
+
+/// A configuration value that sizes the matcher's tables cannot make it allocate without
+/// bound: huge windows are a typed configuration error before anything is allocated (they
+/// used to abort the process with a 64 GiB allocation).
+#[test]
+fn configurations_that_size_memory_are_bounded() {
+    use proxtrace::matching::{MAX_INTERVAL_TOLERANCE, MatchConfig, MatchError, Matcher};
+    let mut huge = MatchConfig::default();
+    huge.gaen.intervals_before = u32::MAX;
+    huge.gaen.intervals_after = u32::MAX;
+    let e = Matcher::new(huge).unwrap_err();
+    assert!(matches!(e, MatchError::Config(_)), "{e}");
+    assert!(e.to_string().contains("gaen.intervals_before"), "{e}");
+    let mut edge = MatchConfig::default();
+    edge.gaen.intervals_before = MAX_INTERVAL_TOLERANCE;
+    edge.gaen.intervals_after = MAX_INTERVAL_TOLERANCE;
+    Matcher::new(edge).unwrap();
+    for set in [
+        |c: &mut MatchConfig| c.gaen.max_rpi_span_secs = u32::MAX,
+        |c: &mut MatchConfig| c.bluezone.drift_tolerance_slots = u32::MAX,
+        |c: &mut MatchConfig| c.windows.max_window_secs = u32::MAX,
+        |c: &mut MatchConfig| c.windows.max_scan_gap_secs = u32::MAX,
+        |c: &mut MatchConfig| c.windows.unknown_scan_gap_secs = u32::MAX,
+    ] {
+        let mut c = MatchConfig::default();
+        set(&mut c);
+        assert!(matches!(Matcher::new(c), Err(MatchError::Config(_))));
+    }
+}

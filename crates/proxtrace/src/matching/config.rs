@@ -35,6 +35,51 @@ impl MatchConfig {
     /// weights finite and non-negative).
     pub fn validate(&self) -> Result<(), MatchError> {
         let bad = |reason: String| Err(MatchError::Config(reason));
+        // Values that size the matcher's tables and windows are bounded, so a configuration
+        // can never make it allocate without limit.
+        let bounded: [(&str, u64, u64); 6] = [
+            (
+                "gaen.intervals_before",
+                self.gaen.intervals_before.into(),
+                MAX_INTERVAL_TOLERANCE.into(),
+            ),
+            (
+                "gaen.intervals_after",
+                self.gaen.intervals_after.into(),
+                MAX_INTERVAL_TOLERANCE.into(),
+            ),
+            (
+                "gaen.max_rpi_span_secs",
+                self.gaen.max_rpi_span_secs.into(),
+                MAX_SPAN_SECS.into(),
+            ),
+            (
+                "bluezone.drift_tolerance_slots",
+                self.bluezone.drift_tolerance_slots.into(),
+                MAX_DRIFT_SLOTS.into(),
+            ),
+            (
+                "windows.max_window_secs",
+                self.windows.max_window_secs.into(),
+                MAX_SPAN_SECS.into(),
+            ),
+            (
+                "windows.max_scan_gap_secs",
+                self.windows.max_scan_gap_secs.into(),
+                MAX_SPAN_SECS.into(),
+            ),
+        ];
+        for (field, value, max) in bounded {
+            if value > max {
+                return bad(format!("{field} is {value}; at most {max} is allowed"));
+            }
+        }
+        if self.windows.unknown_scan_gap_secs > MAX_SPAN_SECS {
+            return bad(format!(
+                "windows.unknown_scan_gap_secs is {}; at most {MAX_SPAN_SECS} is allowed",
+                self.windows.unknown_scan_gap_secs
+            ));
+        }
         if self.gaen.tx_power_min_dbm > self.gaen.tx_power_max_dbm {
             return bad(format!(
                 "gaen.tx_power_min_dbm ({}) is above gaen.tx_power_max_dbm ({})",
@@ -86,6 +131,13 @@ impl MatchConfig {
         Ok(())
     }
 }
+
+/// Largest `gaen.intervals_before` / `intervals_after`: one day of EN intervals either side.
+pub const MAX_INTERVAL_TOLERANCE: u32 = 144;
+/// Largest `bluezone.drift_tolerance_slots` (a day of the finest slots Bluezone servers used).
+pub const MAX_DRIFT_SLOTS: u32 = 288;
+/// Largest span, in seconds, of any time window of the configuration (one day).
+pub const MAX_SPAN_SECS: u32 = 86_400;
 
 /// GAEN rules: time tolerance, replay limit, TX power bounds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

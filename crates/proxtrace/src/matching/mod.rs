@@ -45,8 +45,8 @@ mod summary;
 mod windows;
 
 pub use config::{
-    BluezoneMatchConfig, DailySummariesConfig, GaenMatchConfig, Infectiousness, MatchConfig,
-    ReportTypeWeights, WindowConfig,
+    BluezoneMatchConfig, DailySummariesConfig, GaenMatchConfig, Infectiousness, MAX_DRIFT_SLOTS,
+    MAX_INTERVAL_TOLERANCE, MAX_SPAN_SECS, MatchConfig, ReportTypeWeights, WindowConfig,
 };
 pub use index::{EncounterIndex, EncounterIndexBuilder};
 
