@@ -425,6 +425,7 @@ fn real_android_snoop_logs_of_dp3t_experiment_34() {
     let plus2 = UtcOffset::from_secs(7200).unwrap();
     let mut own: Vec<(String, std::collections::BTreeSet<[u8; 16]>)> = Vec::new();
     let mut received: Vec<std::collections::BTreeSet<[u8; 16]>> = Vec::new();
+    let mut received_reports: Vec<Vec<[u8; 16]>> = Vec::new();
     let mut totals = [0u64; 6];
     for path in &files {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
@@ -470,6 +471,7 @@ fn real_android_snoop_logs_of_dp3t_experiment_34() {
         let items: Vec<SnoopItem> = out.iter().map(|r| r.clone().unwrap()).collect();
         let mut gaen = std::collections::BTreeMap::new();
         let mut rx = std::collections::BTreeSet::new();
+        let mut rx_reports = Vec::new();
         let mut own_rpis = std::collections::BTreeSet::new();
         let mut adv_reports = Vec::new();
         for item in &items {
@@ -480,6 +482,7 @@ fn real_android_snoop_logs_of_dp3t_experiment_34() {
                             .entry((r.address_type.code(), r.address.0))
                             .or_insert(0u64) += 1;
                         rx.insert(rpi);
+                        rx_reports.push(rpi);
                     }
                     adv_reports.push(r.clone());
                 }
@@ -574,6 +577,7 @@ fn real_android_snoop_logs_of_dp3t_experiment_34() {
         }
         own.push((name, own_rpis));
         received.push(rx);
+        received_reports.push(rx_reports);
     }
     // Whose RPI is whose: each phone's own RPIs are heard by the other phones.
     let all_own: std::collections::BTreeSet<[u8; 16]> =
@@ -596,6 +600,15 @@ fn real_android_snoop_logs_of_dp3t_experiment_34() {
             heard > 0,
             "{name}: none of its own RPIs was heard by another phone"
         );
+    }
+    // GAEN reports whose RPI one of the logged phones set as its own advertising data.
+    for ((name, _), reps) in own.iter().zip(&received_reports) {
+        let attributed = reps.iter().filter(|r| all_own.contains(*r)).count();
+        eprintln!(
+            "{name}: {attributed} of {} GAEN reports carry a logged phone's own RPI",
+            reps.len()
+        );
+        assert!(attributed > 0, "{name}: no report from a logged phone");
     }
     let rx_all: std::collections::BTreeSet<[u8; 16]> = received.iter().flatten().copied().collect();
     eprintln!(

@@ -89,7 +89,7 @@ impl fmt::Display for UtcOffset {
         let sign = if self.0 < 0 { '-' } else { '+' };
         let a = self.0.unsigned_abs();
         write!(f, "UTC{sign}{:02}:{:02}", a / 3600, a % 3600 / 60)?;
-        if a % 60 != 0 {
+        if !a.is_multiple_of(60) {
             write!(f, ":{:02}", a % 60)?;
         }
         Ok(())

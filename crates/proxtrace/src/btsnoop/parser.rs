@@ -160,15 +160,16 @@ impl Interpreter {
             Disposition::Malformed => s.malformed_records += 1,
             Disposition::Unknown => s.unknown_packets += 1,
         }
-        let added = self.queue.len() - before;
-        match self.queue.back() {
-            Some(SnoopItem::AdvertisingReport(_)) if added > 0 => {
+        // One record gives reports of one event, or one own-data/own-address item.
+        let added = (self.queue.len() - before) as u64;
+        match self.queue.get(before) {
+            Some(SnoopItem::AdvertisingReport(_)) => {
                 s.advertising_report_events += 1;
-                s.advertising_reports += added as u64;
+                s.advertising_reports += added;
             }
-            Some(SnoopItem::OwnAdvertisingData(_)) if added > 0 => s.own_data_commands += 1,
-            Some(SnoopItem::OwnRandomAddress(_)) if added > 0 => s.own_address_commands += 1,
-            _ => {}
+            Some(SnoopItem::OwnAdvertisingData(_)) => s.own_data_commands += 1,
+            Some(SnoopItem::OwnRandomAddress(_)) => s.own_address_commands += 1,
+            None => {}
         }
     }
 }

@@ -192,21 +192,24 @@ pub(crate) struct Fixture {
     pub(crate) items: Vec<SnoopItem>,
 }
 
+/// The expected report of record `i`: an extended report when `extended` is given.
 fn report(
     i: u64,
-    format: ReportFormat,
     event_type: u16,
     address_type: AddressType,
     address: [u8; 6],
-    rssi: Option<i8>,
-    tx_power: Option<i8>,
+    (rssi, tx_power): (Option<i8>, Option<i8>),
     extended: Option<ExtendedReportFields>,
     data: Vec<u8>,
 ) -> SnoopItem {
     SnoopItem::AdvertisingReport(AdvertisingReport {
         time: SnoopTime::from_micros(fixture_time(i)),
         record: i,
-        format,
+        format: if extended.is_some() {
+            ReportFormat::Extended
+        } else {
+            ReportFormat::Legacy
+        },
         event_type: EventType(event_type),
         address_type,
         address: BdAddr(address),
@@ -250,7 +253,6 @@ pub(crate) fn fixture() -> Fixture {
     use AddressType::{Public, Random};
     use OwnCommand::*;
     use OwnDataKind::{Advertising, ScanResponse};
-    use ReportFormat::{Extended as Ext, Legacy as Leg};
 
     let mut w = Writer::new(1002);
     let mut items = Vec::new();
@@ -352,23 +354,19 @@ pub(crate) fn fixture() -> Fixture {
     let n = rec(&mut w, RECEIVED_EVENT, 0, &legacy_event(&reports));
     items.push(report(
         n,
-        Leg,
         0x12,
         Random,
         ADDR_A,
-        Some(-70),
-        None,
+        (Some(-70), None),
         None,
         gaen_data(10),
     ));
     items.push(report(
         n,
-        Leg,
         0x13,
         Public,
         ADDR_B,
-        Some(-55),
-        None,
+        (Some(-55), None),
         None,
         bluezone_data(11),
     ));
@@ -383,12 +381,10 @@ pub(crate) fn fixture() -> Fixture {
     let n = rec(&mut w, RECEIVED_EVENT, 0, &legacy_event(&[sr]));
     items.push(report(
         n,
-        Leg,
         0x1B,
         Random,
         ADDR_A,
-        Some(-71),
-        None,
+        (Some(-71), None),
         None,
         vec![],
     ));
@@ -403,12 +399,10 @@ pub(crate) fn fixture() -> Fixture {
     let n = rec(&mut w, RECEIVED_EVENT, 0, &legacy_event(&[r]));
     items.push(report(
         n,
-        Leg,
         0x10,
         Random,
         ADDR_C,
-        None,
-        None,
+        (None, None),
         None,
         gaen_data_with_flags(12),
     ));
@@ -438,12 +432,10 @@ pub(crate) fn fixture() -> Fixture {
     };
     items.push(report(
         n,
-        Ext,
         0x12,
         Random,
         ADDR_D,
-        Some(-80),
-        None,
+        (Some(-80), None),
         fields(1, 0, None),
         gaen_data(13),
     ));
@@ -479,23 +471,19 @@ pub(crate) fn fixture() -> Fixture {
     let n = rec(&mut w, RECEIVED_EVENT, 0, &extended_event(&reports));
     items.push(report(
         n,
-        Ext,
         0x0000,
         Random,
         ADDR_E,
-        Some(-60),
-        Some(-7),
+        (Some(-60), Some(-7)),
         fields(1, 2, Some(3)),
         long.clone(),
     ));
     items.push(report(
         n,
-        Ext,
         0x0020,
         Random,
         ADDR_E,
-        Some(-61),
-        Some(-7),
+        (Some(-61), Some(-7)),
         fields(1, 2, Some(3)),
         long[..10].to_vec(),
     ));
