@@ -12,12 +12,13 @@ use btsnoop_fixture::*;
 use btsnoop_parse::*;
 use proptest::prelude::*;
 use proxtrace::advert::ad::ad_structures;
-use proxtrace::advert::{Payload, decode_advertisement};
+use proxtrace::advert::{Beacon, decode_advertisement, decode_advertising_data};
 use proxtrace::btsnoop::{
     AdvertisingReport, AndroidScanRecord, BdAddr, BtsnoopError, Datalink, OwnDataKind,
     PAIRER_CAPACITY, RecordDecoder, ReportFormat, ScanRecordError, ScanResponsePairer, SnoopItem,
     SnoopStats, SnoopTime, UtcOffset, records,
 };
+use proxtrace::identifier::{GaenPayload, Identifier};
 
 const FIXTURE: &[u8] = include_bytes!("data/synthetic-v1.btsnoop");
 
@@ -199,6 +200,12 @@ fn datalink_1001_takes_the_packet_type_from_the_flags() {
     assert_eq!((summary.stats.acl_packets, summary.stats.records), (1, 3));
 }
 
+fn gaen_beacon(service_data: &[u8]) -> Beacon {
+    Beacon::Identifier(Identifier::Gaen(GaenPayload::from_bytes(
+        service_data.try_into().unwrap(),
+    )))
+}
+
 #[test]
 fn fixture_reports_pair_into_android_scan_records() {
     let (pairs, orphans) = pair_all(reports(&fixture().items));
@@ -217,10 +224,16 @@ fn fixture_reports_pair_into_android_scan_records() {
     assert_eq!(rec.content(), gaen_data(10).as_slice());
     assert_eq!(&rec.as_bytes()[..28], gaen_data(10).as_slice());
     assert!(rec.as_bytes()[28..].iter().all(|&b| b == 0));
-    let Payload::Gaen(g) = decode_advertisement(rec.content(), None).unwrap().payload else {
-        panic!()
-    };
-    assert_eq!(g.to_bytes().as_slice(), &gaen_data(10)[8..]);
+    // The advert codecs read both forms: the unpadded bytes and the 62-byte record.
+    let want = gaen_beacon(&gaen_data(10)[8..]);
+    assert_eq!(
+        decode_advertisement(rec.content(), None).unwrap().beacon,
+        want
+    );
+    assert_eq!(
+        decode_advertising_data(rec.as_bytes()).unwrap().beacon,
+        want
+    );
     // B is an ADV_IND without a scan response in the log: advertising data alone.
     assert_eq!(
         pairs[4].scan_record().unwrap().content(),
@@ -520,12 +533,17 @@ fn real_android_snoop_logs_of_dp3t_experiment_34() {
             assert_eq!(rec.as_bytes().len(), 62);
             assert_eq!(rpi_of(rec.as_bytes()), Some(rpi));
             assert_eq!(rpi_of(rec.content()), Some(rpi));
+            // proxtrace's advert codecs find the same RPI in the parts and in the record.
             let sr = p.scan_response.as_ref().map(|s| s.data.as_slice());
-            let decoded = decode_advertisement(&p.advertisement.data, sr).unwrap();
-            let Payload::Gaen(g) = decoded.payload else {
-                panic!("{name}: not GAEN")
-            };
-            assert_eq!(*g.rpi.as_bytes(), rpi);
+            for decoded in [
+                decode_advertisement(&p.advertisement.data, sr),
+                decode_advertising_data(rec.as_bytes()),
+            ] {
+                let Beacon::Identifier(Identifier::Gaen(g)) = decoded.unwrap().beacon else {
+                    panic!("{name}: not GAEN")
+                };
+                assert_eq!(*g.rpi.as_bytes(), rpi);
+            }
         }
         assert_eq!(
             in_pairs, gaen_reports,

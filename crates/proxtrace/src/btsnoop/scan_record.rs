@@ -22,12 +22,12 @@
 use std::collections::VecDeque;
 
 use crate::advert::AdvertError;
-use crate::advert::ad::{LEGACY_MAX_LEN, ad_structures};
+use crate::advert::ad::{LEGACY_MAX_LEN, SCAN_RECORD_LEN, ad_structures};
 
 use super::items::{AdvertisingReport, BdAddr};
 
 /// Length of the scan record Android 5–7 hands an app: two legacy parts of 31 bytes.
-pub const ANDROID_SCAN_RECORD_LEN: usize = 62;
+pub const ANDROID_SCAN_RECORD_LEN: usize = SCAN_RECORD_LEN;
 
 /// Why no scan record can be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
