@@ -40,6 +40,7 @@
 //! | [`bluezone`] | the Bluezone v2 key schedule |
 //! | [`identifier`] | scheme-tagged broadcast identifiers |
 //! | [`advert`] | BLE advertisement codecs for both schemes |
+//! | [`btsnoop`] | Android HCI snoop logs (BTSnoop v1, H4): advertising reports received, own advertising data |
 //! | [`sighting`] | what a radio hears and the scan-instance aggregates the log keeps |
 //! | [`published`] | diagnosis keys infected people published |
 //! | [`log`] | the encounter log: a crash-safe ring of scan-instance records |
@@ -61,6 +62,7 @@
 pub mod advert;
 pub mod ble;
 pub mod bluezone;
+pub mod btsnoop;
 pub mod gaen;
 pub mod identifier;
 mod keys;
