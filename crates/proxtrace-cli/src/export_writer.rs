@@ -29,7 +29,7 @@ use std::io::Cursor;
 use prost::Message;
 use proxtrace::published::GaenDiagnosisKey;
 use proxtrace::published::export::proto::{
-    ExportHeaderMessage, SignatureInfoMessage, SignatureListMessage, SignatureMessage,
+    SignatureInfo, TEKSignature, TEKSignatureList, TemporaryExposureKeyExport,
 };
 use proxtrace::published::export::{
     ECDSA_P256_SHA256_OID, EXPORT_BIN, EXPORT_HEADER, EXPORT_SIG, ExportError, TrustedKey,
@@ -101,11 +101,11 @@ impl ExportMeta {
     }
 }
 
-fn info_message(signer: &Signer) -> SignatureInfoMessage {
-    SignatureInfoMessage {
+fn info_message(signer: &Signer) -> SignatureInfo {
+    SignatureInfo {
         verification_key_version: Some(signer.key_version().to_owned()),
         verification_key_id: Some(signer.key_id().to_owned()),
-        signature_algorithm: Some(ECDSA_P256_SHA256_OID.to_owned()),
+        signature_algorithm: Some(signer.algorithm.clone()),
     }
 }
 
@@ -119,7 +119,7 @@ pub fn write_export_bin(
     for (index, k) in keys.iter().chain(revised_keys).enumerate() {
         validate_key(k, index).map_err(WriteError::InvalidKey)?;
     }
-    let header = ExportHeaderMessage {
+    let header = TemporaryExposureKeyExport {
         start_timestamp: Some(meta.start_timestamp),
         end_timestamp: Some(meta.end_timestamp),
         region: Some(meta.region.clone()),
@@ -145,8 +145,8 @@ pub fn write_export_sig(
     signer: &Signer,
     rng: &dyn SecureRandom,
 ) -> Result<Vec<u8>, WriteError> {
-    let list = SignatureListMessage {
-        signatures: vec![SignatureMessage {
+    let list = TEKSignatureList {
+        signatures: vec![TEKSignature {
             signature_info: Some(info_message(signer)),
             batch_num: Some(meta.batch_num),
             batch_size: Some(meta.batch_size),
@@ -194,6 +194,7 @@ pub struct Signer {
     public: TrustedKey,
     key_id: String,
     key_version: String,
+    algorithm: String,
 }
 
 impl fmt::Debug for Signer {
@@ -238,7 +239,16 @@ impl Signer {
             public,
             key_id,
             key_version,
+            algorithm: ECDSA_P256_SHA256_OID.to_owned(),
         })
+    }
+
+    /// Name the algorithm `name` in `signature_algorithm` instead of the OID
+    /// `1.2.840.10045.4.3.2` (the signature is ECDSA P-256 / SHA-256 either way): to
+    /// reproduce files that use a legacy name such as `ECDSA p-256 SHA-256`.
+    pub fn with_algorithm_name(mut self, name: impl Into<String>) -> Self {
+        self.algorithm = name.into();
+        self
     }
 
     /// A new random P-256 key pair as PKCS#8 DER (for tests and new deployments).

@@ -3,8 +3,8 @@
 
 use proxtrace::gaen::TemporaryExposureKey;
 use proxtrace::published::export::{
-    EXPORT_BIN, EXPORT_HEADER, EXPORT_SIG, ExportError, ExportLimits, KeyList, SignatureStatus,
-    TrustedKey, Verification, read_export, visit_export,
+    EXPORT_BIN, EXPORT_HEADER, EXPORT_SIG, ExportError, ExportFile, ExportLimits, KeyList,
+    KeyProblem, SignatureStatus, TrustedKey, Verification, read_export, visit_export,
 };
 use proxtrace::published::f0::{F0Error, parse_f0, write_f0};
 use proxtrace::published::{GaenDiagnosisKey, ReportType};
@@ -158,7 +158,7 @@ fn tampering_wrong_keys_and_missing_signatures_are_rejected() {
     // Not a zip, not an export.
     assert!(matches!(
         read_export(b"hello", &trust),
-        Err(ExportError::Zip(_))
+        Err(ExportError::NotAnExport { .. })
     ));
 }
 
@@ -242,62 +242,275 @@ fn tek_fields(key_len: usize, start: u64, period: Option<u64>) -> Vec<u8> {
 }
 
 #[test]
-fn malformed_protobufs_and_keys_are_typed_errors() {
+fn unusable_keys_are_skipped_and_counted_or_refused_when_strict() {
     let lax = Verification::allow_unsigned();
     let ok = bin_with_key(&tek_fields(16, u64::from(DAY0), None));
     let f = read_export(&ok, &lax).unwrap();
     assert_eq!(f.keys[0].rolling_period, 144, "default rolling period");
     assert_eq!(f.keys[0].report_type, ReportType::Unknown);
+    assert_eq!(f.skipped.count, 0);
     // Unknown fields are skipped (field 8 of the key: variant of concern; field 15 of the export).
     let mut with_unknown = tek_fields(16, u64::from(DAY0), Some(100));
     with_unknown.extend([0x40, 0x01]);
     let mut b = bin_with_key(&with_unknown);
     b.extend([0x78, 0x05]);
     assert_eq!(read_export(&b, &lax).unwrap().keys[0].rolling_period, 100);
+    // Plausibility is not a parse error: a key of 1970 reads (it just cannot match).
+    assert_eq!(
+        read_export(&bin_with_key(&tek_fields(16, 12, None)), &lax)
+            .unwrap()
+            .keys
+            .len(),
+        1
+    );
 
-    let invalid = |fields: Vec<u8>| read_export(&bin_with_key(&fields), &lax).unwrap_err();
-    assert!(matches!(
-        invalid(tek_fields(15, u64::from(DAY0), None)),
-        ExportError::InvalidKey { .. }
-    ));
-    assert!(matches!(
-        invalid(tek_fields(16, u64::from(DAY0), Some(0))),
-        ExportError::InvalidKey { .. }
-    ));
-    assert!(matches!(
-        invalid(tek_fields(16, u64::from(DAY0), Some(145))),
-        ExportError::InvalidKey { .. }
-    ));
-    assert!(matches!(
-        invalid(tek_fields(16, 12, None)),
-        ExportError::InvalidKey { .. }
-    ));
-    let e = invalid(tek_fields(16, u64::from(u32::MAX), None));
-    assert!(e.to_string().contains("key #0"), "{e}");
     let mut rt = tek_fields(16, u64::from(DAY0), None);
     rt.extend([0x28, 0x09]);
-    assert!(matches!(invalid(rt), ExportError::InvalidKey { .. }));
-    // Truncated anywhere: a protobuf error, never a panic or a partial result.
+    let mut dsos = tek_fields(16, u64::from(DAY0), None);
+    dsos.extend([0x30, 40]); // sint32 20
+    let mut no_start = vec![0x0a, 16];
+    no_start.extend([7u8; 16]);
+    let bad: Vec<(Vec<u8>, &str, Option<KeyProblem>)> = vec![
+        (
+            tek_fields(15, u64::from(DAY0), None),
+            "key_data_length",
+            Some(KeyProblem::KeyDataLength(15)),
+        ),
+        (
+            tek_fields(96, u64::from(DAY0), None),
+            "key_data_length",
+            Some(KeyProblem::KeyDataLength(96)),
+        ),
+        (
+            tek_fields(16, u64::from(DAY0), Some(0)),
+            "rolling_period",
+            Some(KeyProblem::RollingPeriod(0)),
+        ),
+        (
+            tek_fields(16, u64::from(DAY0), Some(145)),
+            "rolling_period",
+            Some(KeyProblem::RollingPeriod(145)),
+        ),
+        (
+            tek_fields(16, u64::from(u32::MAX), None),
+            "rolling_start_negative",
+            Some(KeyProblem::RollingStartNegative(-1)),
+        ),
+        (
+            no_start,
+            "rolling_start_missing",
+            Some(KeyProblem::RollingStartMissing),
+        ),
+        (
+            vec![0x18, 0x01],
+            "key_data_missing",
+            Some(KeyProblem::KeyDataMissing),
+        ),
+        (rt, "report_type", Some(KeyProblem::ReportType(9))),
+        (
+            dsos,
+            "days_since_onset",
+            Some(KeyProblem::DaysSinceOnset(20)),
+        ),
+        (vec![0x0a, 0x05, 1], "malformed", None),
+    ];
+    for (i, (fields, kind, want)) in bad.into_iter().enumerate() {
+        // The bad key between two good ones.
+        let mut bin = bin_with_key(&tek_fields(16, u64::from(DAY0), None));
+        bin.push(0x3a);
+        bin.extend(varint(fields.len() as u64));
+        bin.extend(&fields);
+        bin.extend(&bin_with_key(&tek_fields(16, u64::from(DAY0), None))[16..]);
+        let f = read_export(&bin, &lax).unwrap();
+        assert_eq!((f.keys.len(), f.skipped.count), (2, 1), "case {i}");
+        let s = &f.skipped.first[0];
+        assert_eq!((s.list, s.index), (KeyList::Keys, 1), "case {i}");
+        assert_eq!(s.problem.kind(), kind, "case {i}: {}", s.problem);
+        if let Some(want) = &want {
+            assert_eq!(&s.problem, want, "case {i}");
+        }
+        assert_eq!(f.skipped.by_kind[kind], 1);
+        let strict = Verification {
+            strict: true,
+            ..lax.clone()
+        };
+        match read_export(&bin, &strict) {
+            Err(ExportError::InvalidKey {
+                index: 1,
+                list: KeyList::Keys,
+                problem,
+            }) => assert_eq!(problem.kind(), kind),
+            other => panic!("case {i}: {other:?}"),
+        }
+    }
+    // Truncated anywhere: a structural error, never a panic or a partial result.
     let (_, _, _, zip) = fixture();
     let (bin, _) = entries(&zip);
     for cut in [17, 30, bin.len() - 1] {
         let e = read_export(&bin[..cut], &lax).unwrap_err();
         assert!(
-            matches!(
-                e,
-                ExportError::Protobuf { .. } | ExportError::InvalidKey { .. }
-            ),
+            matches!(e, ExportError::Protobuf { .. } | ExportError::Truncated(_)),
             "{cut}: {e}"
         );
     }
-    assert!(matches!(
-        read_export(b"EK Export v2    ", &lax),
-        Err(ExportError::Zip(_))
-    ));
+}
+
+#[test]
+fn a_signed_file_with_bad_keys_verifies_and_yields_its_good_keys() {
+    // Immuni's legit.zip in miniature: 500 keys of 96 bytes and one good key, signed.
+    let s = signer("key");
+    let meta = ExportMeta::covering(&[key(1, ReportType::ConfirmedTest)], "IT");
+    let mut bin = write_export_bin(&meta, &[], &[], Some(&s)).unwrap();
+    let bad = tek_fields(96, u64::from(DAY0), None);
+    for _ in 0..500 {
+        bin.push(0x3a);
+        bin.extend(varint(bad.len() as u64));
+        bin.extend(&bad);
+    }
+    bin.extend(&bin_with_key(&tek_fields(16, u64::from(DAY0), None))[16..]);
+    let sig = write_export_sig(&bin, &meta, &s, &SystemRandom::new()).unwrap();
+    let z = zip_entries(&[(EXPORT_BIN, &bin), (EXPORT_SIG, &sig)]).unwrap();
+    let trust = Verification::trusting([s.trusted_key()]);
+    let f = read_export(&z, &trust).unwrap();
+    assert!(matches!(f.signature, SignatureStatus::Verified { .. }));
+    assert_eq!((f.keys.len(), f.skipped.count), (1, 500));
+    assert_eq!(f.skipped.by_kind["key_data_length"], 500);
+    assert_eq!(
+        f.skipped.first.len(),
+        proxtrace::published::export::MAX_SKIPPED_EXAMPLES
+    );
+    let strict = Verification {
+        strict: true,
+        ..trust
+    };
+    let e = read_export(&z, &strict).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("keys #0: key_data is 96 bytes, not 16"),
+        "{e}"
+    );
+}
+
+#[test]
+fn legacy_algorithm_names_verify_with_a_p256_key_and_others_are_refused() {
+    let keys = [key(1, ReportType::ConfirmedTest)];
+    let meta = ExportMeta::covering(&keys, "US");
+    for (name, ok) in [
+        ("ECDSA p-256 SHA-256", true),
+        ("ecdsa-with-SHA256", true),
+        ("SHA256withECDSA", true),
+        ("1.2.840.10045.4.3.3", false),
+        ("", false),
+    ] {
+        let s = signer("310").with_algorithm_name(name);
+        let z = write_export_zip(&meta, &keys, &[], &s, &SystemRandom::new()).unwrap();
+        let r = read_export(&z, &Verification::trusting([s.trusted_key()]));
+        if ok {
+            assert!(
+                matches!(
+                    r,
+                    Ok(ExportFile {
+                        signature: SignatureStatus::Verified { .. },
+                        ..
+                    })
+                ),
+                "{name}"
+            );
+        } else {
+            let e = r.unwrap_err();
+            assert!(
+                matches!(e, ExportError::UnsupportedAlgorithm(_)),
+                "{name}: {e}"
+            );
+            assert!(e.to_string().contains("ECDSA P-256"), "{e}");
+        }
+        // An alias never rescues a signature that does not verify.
+        let other = Verification::trusting([signer("310").trusted_key()]);
+        if ok {
+            assert!(matches!(
+                read_export(&z, &other),
+                Err(ExportError::BadSignature { .. })
+            ));
+        }
+    }
+}
+
+/// Every message a reader can produce for this input, with its sources.
+fn messages(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s += " | ";
+        s += &c.to_string();
+        cur = c.source();
+    }
+    s
+}
+
+#[test]
+fn errors_say_what_is_known_and_never_name_internal_types() {
+    let lax = Verification::allow_unsigned();
+    // A bare export.bin of another version: the header, not a zip problem.
+    let e = read_export(b"EK Export v2    \x0a\x00", &lax).unwrap_err();
+    assert!(matches!(e, ExportError::BadHeader { .. }), "{e}");
+    assert!(e.to_string().contains("\"EK Export v2    \""), "{e}");
+    assert!(!e.to_string().contains("EOCD"), "{e}");
+    let e = read_export(b"EK Expo", &lax).unwrap_err();
+    assert!(matches!(e, ExportError::BadHeader { .. }), "{e}");
+    // Not an export at all.
+    let e = read_export(b"hello, world", &lax).unwrap_err();
+    assert!(matches!(e, ExportError::NotAnExport { .. }), "{e}");
+    assert!(e.to_string().contains("\"hello, world\""), "{e}");
+    assert!(matches!(read_export(b"", &lax), Err(ExportError::Empty)));
+    // A zip whose export.bin has another header.
+    let (s, _, _, zip) = fixture();
+    let (bin, sig) = entries(&zip);
     let mut wrong = bin.clone();
     wrong[3] = b'x';
     let z = zip_entries(&[(EXPORT_BIN, &wrong)]).unwrap();
-    assert!(matches!(read_export(&z, &lax), Err(ExportError::BadHeader)));
+    assert!(matches!(
+        read_export(&z, &lax),
+        Err(ExportError::BadHeader { .. })
+    ));
+    // Every truncation and many bit flips of a real zip: typed errors whose top-level
+    // messages name no internal type and no zip jargon.
+    let trust = Verification::trusting([s.trusted_key()]);
+    for cut in 1..zip.len() {
+        if let Err(e) = read_export(&zip[..cut], &trust) {
+            let m = e.to_string();
+            assert!(
+                !m.contains("::") && !m.contains("EOCD") && !m.contains("Block"),
+                "{cut}: {m}"
+            );
+        }
+    }
+    for i in (0..zip.len()).step_by(3) {
+        let mut z = zip.clone();
+        z[i] ^= 0x10;
+        if let Err(e) = read_export(&z, &trust) {
+            let m = e.to_string();
+            assert!(
+                !m.contains("::") && !m.contains("Block"),
+                "{i}: {}",
+                messages(&e)
+            );
+        }
+    }
+    // Unsigned with a key configured: says there is no signature, and what to do.
+    let no_sig = zip_entries(&[(EXPORT_BIN, &bin)]).unwrap();
+    let e = read_export(&no_sig, &trust).unwrap_err();
+    assert!(matches!(e, ExportError::Unsigned));
+    assert!(e.to_string().contains("carries no signature"), "{e}");
+    assert!(!e.to_string().contains("pass a public key"), "{e}");
+    // A wrong key: both possible causes, no verdict of forgery.
+    let impostor = Verification::trusting([signer("310").trusted_key()]);
+    let e = read_export(&zip, &impostor).unwrap_err();
+    assert!(e.to_string().contains("either that is not the key"), "{e}");
+    assert!(!e.to_string().contains("forged"), "{e}");
+    // Errors keep their causes.
+    let e = read_export(&zip[..zip.len() - 3], &trust).unwrap_err();
+    assert!(std::error::Error::source(&e).is_some(), "{e:?}");
+    let _ = sig;
 }
 
 #[test]
@@ -352,7 +565,6 @@ fn f0_payloads_parse_validate_and_round_trip() {
         format!(r#"{{"daily_key":"{DK}","time_start":1763769600,"max":7,"time_end":1763769700}}"#),
         format!(r#"{{"daily_key":"{DK}","time_start":1763769600,"max":0,"time_end":1763769700}}"#),
         format!(r#"{{"daily_key":"{DK}","time_start":1763769700,"max":96,"time_end":1763769600}}"#),
-        format!(r#"{{"daily_key":"{DK}","time_start":1763769600,"max":96,"time_end":1763856000}}"#),
         format!(
             r#"{{"daily_key":"{DK}","time_start":1763769600,"max":96,"time_end":1763769700000}}"#
         ),

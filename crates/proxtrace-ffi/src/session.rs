@@ -60,6 +60,8 @@ struct MatchOptions {
     public_keys: Vec<PublicKeyOption>,
     /// Accept export files not signed by a trusted key.
     allow_unsigned: bool,
+    /// Refuse an export file with any unusable key entry (default: skip and count them).
+    strict: bool,
     /// Matching and scoring.
     #[serde(rename = "match")]
     matching: MatchConfig,
@@ -269,6 +271,7 @@ impl Session {
         let o = match_options(config_json)?;
         let mut v = Verification {
             allow_unsigned: o.allow_unsigned,
+            strict: o.strict,
             ..Verification::default()
         };
         for k in &o.public_keys {

@@ -7,10 +7,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use clap::{Args, Subcommand};
 use proxtrace::gaen::TemporaryExposureKey;
-use proxtrace::published::export::{
-    EXPORT_HEADER, ExportError, SignatureStatus, TrustedKey, Verification, read_export_from,
-    validate_key,
-};
+use proxtrace::published::export::{ExportError, TrustedKey, validate_key};
 use proxtrace::published::{GaenDiagnosisKey, ReportType};
 use proxtrace::time::EnIntervalNumber;
 use proxtrace_cli::export_writer::{ExportMeta, Signer, write_export_zip};
@@ -18,11 +15,17 @@ use ring::rand::SystemRandom;
 
 use crate::cli::CliError;
 
+#[path = "export_inspect.rs"]
+mod inspect;
+use inspect::InspectArgs;
+pub(crate) use inspect::batch_problem;
+
 #[derive(Debug, Subcommand)]
 pub(crate) enum ExportCommand {
     /// Write a signed export zip from a CSV of keys.
     Create(CreateArgs),
-    /// Print an export file's header fields, key count and signature status.
+    /// Check export files: header fields, key figures, skipped and duplicate keys, every
+    /// signature's verdict, batch-set completeness and a list of problems.
     Inspect(InspectArgs),
     /// Make a P-256 signing key (PKCS#8 PEM) and its public key (PEM).
     Keygen(KeygenArgs),
@@ -59,16 +62,6 @@ pub(crate) struct CreateArgs {
 }
 
 #[derive(Debug, Args)]
-pub(crate) struct InspectArgs {
-    /// An export zip or a bare export.bin.
-    file: PathBuf,
-    /// Public key (PEM or DER SubjectPublicKeyInfo) to verify the signature with; without
-    /// it the signature is not checked.
-    #[arg(long)]
-    public_key: Option<PathBuf>,
-}
-
-#[derive(Debug, Args)]
 pub(crate) struct KeygenArgs {
     /// Where to write the private key (PKCS#8 PEM, created with mode 0600).
     #[arg(long)]
@@ -81,7 +74,7 @@ pub(crate) struct KeygenArgs {
 pub(crate) fn run(cmd: ExportCommand) -> Result<(), CliError> {
     match cmd {
         ExportCommand::Create(a) => create(&a),
-        ExportCommand::Inspect(a) => inspect(&a),
+        ExportCommand::Inspect(a) => inspect::run(&a),
         ExportCommand::Keygen(a) => keygen(&a),
     }
 }
@@ -178,7 +171,7 @@ pub(crate) fn parse_keys_csv(path: &Path) -> Result<Vec<GaenDiagnosisKey>, CliEr
         };
         // The reader's checks, reported against the line.
         validate_key(&k, 0).map_err(|e| match e {
-            ExportError::InvalidKey { reason, .. } => at(line, reason),
+            ExportError::InvalidKey { problem, .. } => at(line, problem.to_string()),
             other => at(line, other.to_string()),
         })?;
         keys.push(k);
@@ -220,72 +213,11 @@ pub(crate) fn trusted_key(spec: &str) -> Result<TrustedKey, CliError> {
         _ => (None, spec),
     };
     let key = TrustedKey::from_pem_or_der(&read(Path::new(path))?)
-        .map_err(|e| CliError::failure(format!("{path}: {e}")))?;
+        .map_err(|e| CliError::failure(format!("{path}: cannot use this public key: {e}")))?;
     Ok(match binding {
         Some((id, v)) => key.bound_to(id, v),
         None => key,
     })
-}
-
-fn inspect(a: &InspectArgs) -> Result<(), CliError> {
-    let verification = match &a.public_key {
-        Some(p) => Verification::trusting([trusted_key(&p.to_string_lossy())?]),
-        None => Verification::allow_unsigned(),
-    };
-    let file =
-        File::open(&a.file).map_err(|e| CliError::failure(format!("{}: {e}", a.file.display())))?;
-    let mut head = [0u8; 16];
-    let bare = io::Read::read_exact(&mut &file, &mut head).is_ok() && &head == EXPORT_HEADER;
-    let mut reader = BufReader::new(file);
-    io::Seek::rewind(&mut reader)?;
-    let f = read_export_from(reader, &verification)
-        .map_err(|e| CliError::failure(format!("{}: {e}", a.file.display())))?;
-    let mut out = io::stdout().lock();
-    let h = &f.header;
-    writeln!(out, "file: {}", a.file.display())?;
-    writeln!(
-        out,
-        "container: {}",
-        if bare { "export.bin" } else { "zip" }
-    )?;
-    writeln!(out, "start_timestamp: {}", h.start_timestamp)?;
-    writeln!(out, "end_timestamp: {}", h.end_timestamp)?;
-    writeln!(out, "region: {}", h.region)?;
-    writeln!(out, "batch_num: {}", h.batch_num)?;
-    writeln!(out, "batch_size: {}", h.batch_size)?;
-    for s in &h.signature_infos {
-        writeln!(
-            out,
-            "signature_info: key_id={} key_version={} algorithm={}",
-            s.key_id, s.key_version, s.algorithm
-        )?;
-    }
-    writeln!(out, "keys: {}", f.keys.len())?;
-    writeln!(out, "revised_keys: {}", f.revised_keys.len())?;
-    let revoked = f
-        .keys
-        .iter()
-        .chain(&f.revised_keys)
-        .filter(|k| k.report_type == ReportType::Revoked)
-        .count();
-    writeln!(out, "revoked: {revoked}")?;
-    match (&f.signature, &a.public_key) {
-        (
-            SignatureStatus::Verified {
-                key_id,
-                key_version,
-            },
-            _,
-        ) => writeln!(
-            out,
-            "signature: verified (key id {key_id} version {key_version})"
-        )?,
-        (SignatureStatus::NotVerified, None) => {
-            writeln!(out, "signature: not checked (pass --public-key to verify)")?
-        }
-        (SignatureStatus::NotVerified, Some(_)) => writeln!(out, "signature: not verified")?,
-    }
-    Ok(())
 }
 
 fn keygen(a: &KeygenArgs) -> Result<(), CliError> {
@@ -307,4 +239,39 @@ fn keygen(a: &KeygenArgs) -> Result<(), CliError> {
     writeln!(out, "private_key: {}", a.private_key.display())?;
     writeln!(out, "public_key: {}", a.public_key.display())?;
     Ok(())
+}
+
+/// Which command reports an export error (the advice differs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Command {
+    /// `proxtrace match`.
+    Match,
+    /// `proxtrace export inspect`.
+    Inspect,
+}
+
+/// An export reader's error in command-line terms: the library names its settings
+/// (`Verification`, `ExportLimits`), the command line has flags.
+pub(crate) fn export_error_message(e: &ExportError, command: Command) -> String {
+    match e {
+        ExportError::Unsigned => {
+            let advice = match command {
+                Command::Match => "; pass --allow-unsigned only if you trust where it came from",
+                Command::Inspect => "",
+            };
+            format!(
+                "the file carries no signature (a bare export.bin, or a zip without signatures in export.sig), so --public-key cannot verify it{advice}"
+            )
+        }
+        ExportError::NoTrustedSignature(seen) => format!(
+            "no signature in the file is by the given public key (the file's signatures name key id:version {seen}); pass the health authority's key for one of them with --public-key [ID:VERSION:]FILE"
+        ),
+        ExportError::InvalidKey { .. } => {
+            format!("{e} (--strict refuses such files; without it the key is skipped and counted)")
+        }
+        ExportError::TooLarge { entry, reason } => format!(
+            "{entry} is too large ({reason}); the limit protects against zip bombs, so a genuine file this large needs the library's ExportLimits raised"
+        ),
+        other => other.to_string(),
+    }
 }

@@ -7,19 +7,21 @@ use std::path::PathBuf;
 
 use clap::Args;
 use proxtrace::matching::{EncounterIndex, Engine, FastEngine, MatchConfig, Matcher};
-use proxtrace::published::export::{Verification, read_export_from};
+use proxtrace::published::export::{SkippedKeys, Verification, batch_sets, read_export_from};
 use proxtrace::published::f0::parse_f0;
+use serde_json::{Value, json};
 
 use crate::cli::CliError;
-use crate::export::trusted_key;
+use crate::export::{Command, batch_problem, export_error_message, trusted_key};
 use crate::log::LogDir;
 
 #[derive(Debug, Args)]
 pub(crate) struct MatchArgs {
     #[command(flatten)]
     log: LogDir,
-    /// GAEN export files (zip, or bare export.bin with --allow-unsigned), in publication order.
-    #[arg(long = "export", value_name = "FILE")]
+    /// GAEN export files (zip, or bare export.bin with --allow-unsigned), in publication order;
+    /// repeatable, and several files may follow one flag (a whole batch set).
+    #[arg(long = "export", value_name = "FILE", num_args = 1..)]
     exports: Vec<PathBuf>,
     /// Trusted public key: `FILE` (PEM/DER, any key id) or `ID:VERSION:FILE`. Repeatable.
     #[arg(long = "public-key", value_name = "[ID:VERSION:]FILE")]
@@ -27,6 +29,14 @@ pub(crate) struct MatchArgs {
     /// Accept export files without a signature from a trusted key.
     #[arg(long)]
     allow_unsigned: bool,
+    /// Refuse an export file with any key entry that cannot be used (by default such keys
+    /// are skipped and counted in `skipped_keys`).
+    #[arg(long)]
+    strict: bool,
+    /// Match even when the export files given are not every batch of their batch set
+    /// (batch_num 1…batch_size); by default an incomplete set is refused.
+    #[arg(long)]
+    allow_incomplete_batch: bool,
     /// Bluezone F0 payloads (JSON).
     #[arg(long = "f0", value_name = "FILE")]
     f0: Vec<PathBuf>,
@@ -65,19 +75,40 @@ pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
     };
     let mut verification = Verification {
         allow_unsigned: a.allow_unsigned,
+        strict: a.strict,
         ..Verification::default()
     };
     for spec in &a.public_keys {
         verification.trusted_keys.push(trusted_key(spec)?);
     }
     let mut gaen = Vec::new();
+    let mut headers = Vec::new();
+    let mut skipped: Vec<(String, SkippedKeys)> = Vec::new();
     for p in &a.exports {
         let f = File::open(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
-        let file = read_export_from(BufReader::new(f), &verification)
-            .map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?;
+        let file = read_export_from(BufReader::new(f), &verification).map_err(|e| {
+            CliError::failure(format!(
+                "{}: {}",
+                p.display(),
+                export_error_message(&e, Command::Match)
+            ))
+        })?;
         gaen.extend(file.keys);
         gaen.extend(file.revised_keys);
+        headers.push(file.header);
+        if file.skipped.count > 0 {
+            skipped.push((p.display().to_string(), file.skipped));
+        }
     }
+    let header_refs: Vec<_> = headers.iter().collect();
+    if !a.allow_incomplete_batch
+        && let Some(p) = batch_sets(&header_refs).iter().find_map(batch_problem)
+    {
+        return Err(CliError::failure(format!(
+            "{p}; pass every file of the batch set, or --allow-incomplete-batch to match what is there"
+        )));
+    }
+    let skipped_total: usize = skipped.iter().map(|(_, s)| s.count).sum();
     let mut bluezone = Vec::new();
     for p in &a.f0 {
         let bytes =
@@ -107,12 +138,25 @@ pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
         .map_err(|e| CliError::failure(e.to_string()))?;
     let mut out = io::stdout().lock();
     if a.json {
-        let json = serde_json::to_string(&result).map_err(|e| CliError::failure(e.to_string()))?;
-        writeln!(out, "{json}")?;
+        let mut v = serde_json::to_value(&result).map_err(|e| CliError::failure(e.to_string()))?;
+        if let Value::Object(m) = &mut v {
+            m.insert("skipped_keys".into(), json!(skipped_total));
+            m.insert("skipped".into(), skipped_json(&skipped));
+        }
+        writeln!(out, "{v}")?;
         return Ok(());
     }
     writeln!(out, "scan_instances: {}", index.len())?;
     writeln!(out, "gaen_keys: {}", gaen.len())?;
+    writeln!(out, "skipped_keys: {skipped_total}")?;
+    for (file, s) in &skipped {
+        for (kind, n, first) in s.summary() {
+            let example = first.map_or_else(String::new, |k| {
+                format!(" first=\"{} #{}: {}\"", k.list, k.index, k.problem)
+            });
+            writeln!(out, "skipped: file={file} kind={kind} count={n}{example}")?;
+        }
+    }
     writeln!(out, "bluezone_keys: {}", bluezone.len())?;
     writeln!(out, "exposure_windows: {}", result.exposure_windows.len())?;
     for w in &result.exposure_windows {
@@ -155,4 +199,21 @@ pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
         if result.exposed { "yes" } else { "no" }
     )?;
     Ok(())
+}
+
+fn skipped_json(skipped: &[(String, SkippedKeys)]) -> Value {
+    let rows: Vec<Value> = skipped
+        .iter()
+        .flat_map(|(file, s)| {
+            s.summary().into_iter().map(move |(kind, n, first)| {
+                json!({
+                    "file": file,
+                    "kind": kind,
+                    "count": n,
+                    "first": first.map(|k| format!("{} #{}: {}", k.list, k.index, k.problem)),
+                })
+            })
+        })
+        .collect();
+    Value::Array(rows)
 }

@@ -1,10 +1,16 @@
-//! GAEN diagnosis key export files: read and verify. (Writing and signing are a health
-//! authority's job: the `proxtrace-cli` crate does them.)
+//! GAEN diagnosis key export files: read, verify and inspect. (Writing and signing are a
+//! health authority's job: the `proxtrace-cli` crate does them.)
 //!
 //! An export is a zip of `export.bin` (the 16-byte header `"EK Export v1    "` and a
 //! `TemporaryExposureKeyExport` protobuf) and `export.sig` (a `TEKSignatureList` of ECDSA
 //! P-256 / SHA-256 signatures over the whole `export.bin`). Byte tables:
 //! `docs/export-format.md`.
+//!
+//! The reader takes what the field publishes: a key entry that cannot be used (wrong
+//! `key_data` length, `rolling_period` out of range…) in an otherwise valid file is skipped
+//! and counted in [`ExportFile::skipped`], as the phones' own readers do; a strict reader
+//! ([`Verification::strict`]) refuses the file instead. Whether a key's days are plausible is
+//! not a reading concern: a key far from the log's days simply cannot match.
 //!
 //! ```
 //! use proxtrace::published::export::{ExportError, Verification, read_export};
@@ -16,24 +22,32 @@
 //! # Ok::<(), ExportError>(())
 //! ```
 
+mod batch;
+mod container;
+mod decode;
 mod error;
+mod inspect;
 pub mod proto;
 mod verify;
 
+use std::fmt;
 use std::io::{Cursor, Read, Seek};
 
 use prost::Message;
-use prost::encoding::{WireType, decode_key, decode_varint, skip_field};
 use serde::Serialize;
 
-pub use error::ExportError;
-pub use verify::{ECDSA_P256_SHA256_OID, TrustedKey};
+pub use batch::{BatchSet, batch_sets};
+pub use container::Container;
+pub use decode::{MAX_SKIPPED_EXAMPLES, SkippedKey, SkippedKeys};
+pub use error::{ExportError, KeyProblem, PublicKeyError};
+pub use inspect::{ExportReport, KeyStats, MAX_KEY_AGE_DAYS, inspect_export};
+pub use verify::{
+    AlgorithmName, ECDSA_P256_SHA256_ALIASES, ECDSA_P256_SHA256_OID, SignatureCheck,
+    SignatureVerdict, TrustedKey,
+};
 
-use crate::gaen::TemporaryExposureKey;
-use crate::time::EnIntervalNumber;
-
-use super::{GaenDiagnosisKey, ReportType};
-use proto::{ExportHeaderMessage, SignatureInfoMessage, SignatureListMessage, TekMessage};
+use super::GaenDiagnosisKey;
+use proto::{SignatureInfo as SignatureInfoMessage, TEKSignatureList};
 
 /// The first 16 bytes of every `export.bin`.
 pub const EXPORT_HEADER: &[u8; 16] = b"EK Export v1    ";
@@ -41,7 +55,8 @@ pub const EXPORT_HEADER: &[u8; 16] = b"EK Export v1    ";
 pub const EXPORT_BIN: &str = "export.bin";
 /// Name of the signature file in the zip.
 pub const EXPORT_SIG: &str = "export.sig";
-/// The earliest plausible rolling start: 2020-01-01 (GAEN started in 2020).
+/// 2020-01-01 as an interval number. GAEN began in 2020, so an earlier key is suspicious (the
+/// inspector reports it); the reader accepts it (Google's own test file has 98 such keys).
 pub const MIN_ROLLING_START: u32 = 2_629_584;
 
 /// Bounds that protect a reader from zip bombs and absurd files.
@@ -69,7 +84,8 @@ impl Default for ExportLimits {
     }
 }
 
-/// Which public keys a reader trusts, and whether unsigned files are acceptable.
+/// How a reader treats a file: which public keys it trusts, whether unsigned files and
+/// unusable keys are acceptable, and its size limits.
 #[derive(Debug, Clone, Default)]
 pub struct Verification {
     /// Keys trusted to sign (each for any key id or bound to one id and version).
@@ -77,6 +93,9 @@ pub struct Verification {
     /// Accept files without a signature from a trusted key. Off by default; a signature by a
     /// trusted key that fails to verify is rejected even when this is on.
     pub allow_unsigned: bool,
+    /// Refuse a file in which any key entry cannot be used ([`ExportError::InvalidKey`]),
+    /// instead of skipping and counting such keys. Off by default, as phones read files.
+    pub strict: bool,
     /// Size limits.
     pub limits: ExportLimits,
 }
@@ -99,14 +118,14 @@ impl Verification {
     }
 }
 
-/// One `SignatureInfo` of the header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One `SignatureInfo` of the header or of a signature.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct SignatureInfo {
     /// `verification_key_id`.
     pub key_id: String,
     /// `verification_key_version`.
     pub key_version: String,
-    /// `signature_algorithm` (an OID).
+    /// `signature_algorithm` (an OID, or a legacy name: [`AlgorithmName`]).
     pub algorithm: String,
 }
 
@@ -144,12 +163,22 @@ pub enum SignatureStatus {
 }
 
 /// Which list of the export a key came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KeyList {
     /// `keys` (field 7).
     Keys,
     /// `revised_keys` (field 8).
     RevisedKeys,
+}
+
+impl fmt::Display for KeyList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Keys => "keys",
+            Self::RevisedKeys => "revised_keys",
+        })
+    }
 }
 
 /// A whole export file.
@@ -161,6 +190,8 @@ pub struct ExportFile {
     pub keys: Vec<GaenDiagnosisKey>,
     /// `revised_keys`, in file order (they supersede earlier entries of the same key).
     pub revised_keys: Vec<GaenDiagnosisKey>,
+    /// Key entries that could not be used (none in a strict reader).
+    pub skipped: SkippedKeys,
     /// The signature check.
     pub signature: SignatureStatus,
 }
@@ -174,6 +205,19 @@ impl ExportFile {
             .cloned()
             .collect()
     }
+}
+
+/// What [`visit_export`] found besides the keys.
+#[derive(Debug, Clone)]
+pub struct ExportSummary {
+    /// Header fields.
+    pub header: ExportHeader,
+    /// The signature check.
+    pub signature: SignatureStatus,
+    /// Key entries that could not be used.
+    pub skipped: SkippedKeys,
+    /// The container the file came in.
+    pub container: Container,
 }
 
 /// Read and verify an export from bytes: a zip, or a bare `export.bin` (which has no
@@ -190,198 +234,51 @@ pub fn read_export_from<R: Read + Seek>(
 ) -> Result<ExportFile, ExportError> {
     let mut keys = Vec::new();
     let mut revised_keys = Vec::new();
-    let (header, signature) = visit_export(reader, verification, |list, k| match list {
+    let s = visit_export(reader, verification, |list, k| match list {
         KeyList::Keys => keys.push(k),
         KeyList::RevisedKeys => revised_keys.push(k),
     })?;
     Ok(ExportFile {
-        header,
+        header: s.header,
         keys,
         revised_keys,
-        signature,
+        skipped: s.skipped,
+        signature: s.signature,
     })
 }
 
 /// Stream an export's keys to `visit` one at a time, after the signature has verified
-/// (nothing reaches `visit` from a file whose signature fails). A malformed key later in a
-/// (trusted or allowed-unsigned) file is an error after earlier keys were visited: discard
-/// what was visited when this returns an error. Memory: the decompressed `export.bin` once,
-/// plus one key.
+/// (nothing reaches `visit` from a file whose signature fails). A structural error later in a
+/// (trusted or allowed-unsigned) file, or an unusable key in a strict reader, is an error
+/// after earlier keys were visited: discard what was visited when this returns an error.
+/// Memory: the decompressed `export.bin` once, plus one key.
 pub fn visit_export<R: Read + Seek>(
-    mut reader: R,
+    reader: R,
     verification: &Verification,
     mut visit: impl FnMut(KeyList, GaenDiagnosisKey),
-) -> Result<(ExportHeader, SignatureStatus), ExportError> {
-    let mut magic = [0u8; 16];
-    let n = read_up_to(&mut reader, &mut magic)?;
-    reader.rewind()?;
-    let (bin, sig) = if n == 16 && &magic == EXPORT_HEADER {
-        let mut bin = Vec::new();
-        // At most one byte past the limit: enough to tell that it was exceeded.
-        (&mut reader)
-            .take(verification.limits.max_export_bin_bytes.saturating_add(1))
-            .read_to_end(&mut bin)?;
-        check_len(
-            bin.len(),
-            verification.limits.max_export_bin_bytes,
-            EXPORT_BIN,
-        )?;
-        (bin, None)
-    } else {
-        unzip(reader, &verification.limits)?
-    };
+) -> Result<ExportSummary, ExportError> {
+    let loaded = container::load(reader, &verification.limits)?;
     // The signature covers the bytes: check it before anything is decoded.
-    if !bin.starts_with(EXPORT_HEADER) {
-        return Err(ExportError::BadHeader);
-    }
-    let status = verify(&bin, sig.as_deref(), verification)?;
-    let header = decode(&bin, &mut visit)?;
-    Ok((header, status))
-}
-
-fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> Result<usize, ExportError> {
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..])? {
-            0 => break,
-            k => n += k,
-        }
-    }
-    Ok(n)
-}
-
-fn check_len(len: usize, limit: u64, what: &str) -> Result<(), ExportError> {
-    if len as u64 > limit {
-        return Err(ExportError::TooLarge {
-            entry: what.to_owned(),
-            reason: format!("more than {limit} bytes"),
-        });
-    }
-    Ok(())
-}
-
-fn unzip<R: Read + Seek>(
-    reader: R,
-    limits: &ExportLimits,
-) -> Result<(Vec<u8>, Option<Vec<u8>>), ExportError> {
-    let mut zip = zip::ZipArchive::new(reader).map_err(|e| ExportError::Zip(e.to_string()))?;
-    if zip.has_duplicate_names() {
-        return Err(ExportError::DuplicateEntry("an entry name".into()));
-    }
-    if zip.len() > limits.max_entries {
-        return Err(ExportError::TooLarge {
-            entry: "the zip".into(),
-            reason: format!("{} entries, more than {}", zip.len(), limits.max_entries),
-        });
-    }
-    let mut bin = None;
-    let mut sig = None;
-    for i in 0..zip.len() {
-        let entry = zip
-            .by_index(i)
-            .map_err(|e| ExportError::Zip(e.to_string()))?;
-        let name = entry
-            .name()
-            .map_err(|e| ExportError::Zip(e.to_string()))?
-            .into_owned();
-        let (slot, limit) = match name.as_str() {
-            EXPORT_BIN => (&mut bin, limits.max_export_bin_bytes),
-            EXPORT_SIG => (&mut sig, limits.max_export_sig_bytes),
-            _ => continue, // other entries are ignored
-        };
-        if slot.is_some() {
-            return Err(ExportError::DuplicateEntry(name));
-        }
-        if entry.size() > limit {
-            return Err(ExportError::TooLarge {
-                entry: name,
-                reason: format!("{} bytes declared, limit {limit}", entry.size()),
-            });
-        }
-        if entry.size() > 1 << 20
-            && entry.size() / entry.compressed_size().max(1) > limits.max_compression_ratio
-        {
-            return Err(ExportError::TooLarge {
-                entry: name,
-                reason: format!(
-                    "compressed {}:1, limit {}:1",
-                    entry.size() / entry.compressed_size().max(1),
-                    limits.max_compression_ratio
-                ),
-            });
-        }
-        // The declared size may lie: read at most limit + 1 bytes and check.
-        let mut data = Vec::with_capacity(entry.size().min(limit) as usize);
-        entry
-            .take(limit.saturating_add(1))
-            .read_to_end(&mut data)
-            .map_err(|e| ExportError::Zip(format!("{name}: {e}")))?;
-        check_len(data.len(), limit, &name)?;
-        *slot = Some(data);
-    }
-    let bin = bin.ok_or(ExportError::MissingEntry(EXPORT_BIN))?;
-    Ok((bin, sig))
-}
-
-fn proto_err(what: &'static str) -> impl Fn(prost::DecodeError) -> ExportError {
-    move |e| ExportError::Protobuf {
-        what,
-        reason: e.to_string(),
-    }
-}
-
-/// Walk `export.bin`: header fields are collected, keys are decoded and checked one by one.
-fn decode(
-    bin: &[u8],
-    visit: &mut dyn FnMut(KeyList, GaenDiagnosisKey),
-) -> Result<ExportHeader, ExportError> {
-    let body = bin
-        .strip_prefix(&EXPORT_HEADER[..])
-        .ok_or(ExportError::BadHeader)?;
-    let mut buf = body;
-    let mut header_fields = Vec::new();
-    let mut index = 0usize;
-    while !buf.is_empty() {
-        let start = body.len() - buf.len();
-        let (tag, wire) = decode_key(&mut buf).map_err(proto_err("TemporaryExposureKeyExport"))?;
-        if (tag == 7 || tag == 8) && wire == WireType::LengthDelimited {
-            let len = decode_varint(&mut buf).map_err(proto_err("TemporaryExposureKey"))?;
-            let len = usize::try_from(len).unwrap_or(usize::MAX);
-            if len > buf.len() {
-                return Err(ExportError::Protobuf {
-                    what: "TemporaryExposureKey",
-                    reason: "truncated".into(),
-                });
-            }
-            let (msg, rest) = buf.split_at(len);
-            buf = rest;
-            let m = TekMessage::decode(msg).map_err(proto_err("TemporaryExposureKey"))?;
-            let key = check_key(&m, index)?;
-            index += 1;
-            visit(
-                if tag == 7 {
-                    KeyList::Keys
-                } else {
-                    KeyList::RevisedKeys
-                },
-                key,
-            );
-        } else {
-            skip_field(wire, tag, &mut buf, Default::default())
-                .map_err(proto_err("TemporaryExposureKeyExport"))?;
-            header_fields.extend_from_slice(&body[start..body.len() - buf.len()]);
-        }
-    }
-    let h = ExportHeaderMessage::decode(&header_fields[..])
-        .map_err(proto_err("TemporaryExposureKeyExport"))?;
-    Ok(ExportHeader {
-        start_timestamp: h.start_timestamp.unwrap_or(0),
-        end_timestamp: h.end_timestamp.unwrap_or(0),
-        region: h.region.unwrap_or_default(),
-        batch_num: h.batch_num.unwrap_or(1),
-        batch_size: h.batch_size.unwrap_or(1),
-        signature_infos: h.signature_infos.into_iter().map(info_from).collect(),
+    let list = signature_list(loaded.sig.as_deref())?;
+    let checks = verify::check_signatures(&loaded.bin, &list, &verification.trusted_keys);
+    let signature = verify::decide(&checks, verification.allow_unsigned)?;
+    let (header, skipped) = decode::decode(&loaded.bin, verification.strict, &mut visit)?;
+    Ok(ExportSummary {
+        header,
+        signature,
+        skipped,
+        container: loaded.container,
     })
+}
+
+fn signature_list(sig: Option<&[u8]>) -> Result<TEKSignatureList, ExportError> {
+    match sig {
+        Some(s) => TEKSignatureList::decode(s).map_err(|source| ExportError::Protobuf {
+            what: "TEKSignatureList (export.sig)",
+            source,
+        }),
+        None => Ok(TEKSignatureList::default()),
+    }
 }
 
 fn info_from(m: SignatureInfoMessage) -> SignatureInfo {
@@ -392,118 +289,35 @@ fn info_from(m: SignatureInfoMessage) -> SignatureInfo {
     }
 }
 
-fn check_key(m: &TekMessage, index: usize) -> Result<GaenDiagnosisKey, ExportError> {
-    let bad = |reason: String| ExportError::InvalidKey { index, reason };
-    let data = m
-        .key_data
-        .as_deref()
-        .ok_or_else(|| bad("key_data is missing".into()))?;
-    let key = TemporaryExposureKey::from_slice(data)
-        .map_err(|_| bad(format!("key_data is {} bytes, not 16", data.len())))?;
-    let start = m
-        .rolling_start_interval_number
-        .ok_or_else(|| bad("rolling_start_interval_number is missing".into()))?;
-    let period = m.rolling_period.unwrap_or(144);
-    if !(1..=144).contains(&period) {
-        return Err(bad(format!("rolling_period {period} is outside 1…144")));
-    }
-    let max_start = i32::MAX - 144;
-    if !(MIN_ROLLING_START as i32..=max_start).contains(&start) {
-        return Err(bad(format!(
-            "rolling_start_interval_number {start} is implausible (before 2020 or past year 42000)"
-        )));
-    }
-    let report_type = match m.report_type {
-        None => ReportType::Unknown,
-        Some(v) => {
-            ReportType::from_i32(v).ok_or_else(|| bad(format!("report_type {v} is not defined")))?
-        }
-    };
-    if let Some(d) = m.days_since_onset_of_symptoms
-        && !(-14..=14).contains(&d)
-    {
-        return Err(bad(format!(
-            "days_since_onset_of_symptoms {d} is outside −14…14"
-        )));
-    }
-    Ok(GaenDiagnosisKey {
-        key,
-        rolling_start: EnIntervalNumber::new(start as u32),
-        rolling_period: period as u32,
-        report_type,
-        days_since_onset_of_symptoms: m.days_since_onset_of_symptoms,
-        transmission_risk_level: m.transmission_risk_level,
-    })
-}
-
-fn verify(
-    bin: &[u8],
-    sig: Option<&[u8]>,
-    v: &Verification,
-) -> Result<SignatureStatus, ExportError> {
-    let list = match sig {
-        Some(s) => SignatureListMessage::decode(s).map_err(proto_err("TEKSignatureList"))?,
-        None => SignatureListMessage::default(),
-    };
-    let mut seen = Vec::new();
-    for s in &list.signatures {
-        let info = s
-            .signature_info
-            .clone()
-            .map(info_from)
-            .unwrap_or(SignatureInfo {
-                key_id: String::new(),
-                key_version: String::new(),
-                algorithm: String::new(),
-            });
-        seen.push(format!("{}:{}", info.key_id, info.key_version));
-        let candidates: Vec<&TrustedKey> = v
-            .trusted_keys
-            .iter()
-            .filter(|k| k.accepts(&info.key_id, &info.key_version))
-            .collect();
-        if candidates.is_empty() {
-            continue;
-        }
-        if info.algorithm != ECDSA_P256_SHA256_OID {
-            return Err(ExportError::UnsupportedAlgorithm(info.algorithm));
-        }
-        let signature = s.signature.as_deref().unwrap_or_default();
-        if candidates.iter().any(|k| k.verify(bin, signature)) {
-            return Ok(SignatureStatus::Verified {
-                key_id: info.key_id,
-                key_version: info.key_version,
-            });
-        }
-        return Err(ExportError::BadSignature {
-            key_id: info.key_id,
-            key_version: info.key_version,
-        });
-    }
-    if v.allow_unsigned {
-        return Ok(SignatureStatus::NotVerified);
-    }
-    if list.signatures.is_empty() {
-        Err(ExportError::Unsigned)
+/// Bytes for a message: quoted text when printable ASCII, else hex.
+fn printable(bytes: &[u8]) -> String {
+    if !bytes.is_empty() && bytes.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+        format!("{:?}", String::from_utf8_lossy(bytes))
     } else {
-        Err(ExportError::NoTrustedSignature(seen.join(", ")))
+        format!("bytes {}", hex::encode(bytes))
     }
 }
 
 /// The wire message of a key (what a writer encodes).
-pub fn tek_message(k: &GaenDiagnosisKey) -> TekMessage {
-    TekMessage {
+pub fn tek_message(k: &GaenDiagnosisKey) -> proto::TemporaryExposureKey {
+    proto::TemporaryExposureKey {
         key_data: Some(k.key.expose_secret().to_vec()),
         transmission_risk_level: k.transmission_risk_level,
-        rolling_start_interval_number: Some(k.rolling_start.get() as i32),
-        rolling_period: Some(k.rolling_period as i32),
+        rolling_start_interval_number: Some(i32::try_from(k.rolling_start.get()).unwrap_or(-1)),
+        rolling_period: Some(i32::try_from(k.rolling_period).unwrap_or(0)),
         report_type: Some(k.report_type.to_i32()),
         days_since_onset_of_symptoms: k.days_since_onset_of_symptoms,
     }
 }
 
-/// Check a key against the rules a reader applies (`ExportError::InvalidKey` naming `index`
-/// otherwise), so that nothing is written that could not be read back.
+/// Check a key against the rules a reader applies ([`ExportError::InvalidKey`] naming
+/// `index` in `keys` otherwise), so that nothing is written that a reader would skip.
 pub fn validate_key(key: &GaenDiagnosisKey, index: usize) -> Result<(), ExportError> {
-    check_key(&tek_message(key), index).map(drop)
+    decode::check_key(&tek_message(key))
+        .map(drop)
+        .map_err(|problem| ExportError::InvalidKey {
+            index,
+            list: KeyList::Keys,
+            problem,
+        })
 }

@@ -1,11 +1,13 @@
 //! The export file's protobuf messages (proto2), written by hand for `prost`: no `protoc` at
 //! build time. Field numbers and types: `docs/export-format.md`. Public so that a key server
-//! (the `proxtrace-cli` export writer) encodes exactly what this crate decodes.
+//! (the `proxtrace-cli` export writer) encodes exactly what this crate decodes. The structs
+//! carry the proto's message names, so that a decoder error names a message and field of the
+//! published format.
 
 /// `TemporaryExposureKeyExport` without its repeated key fields (7 `keys`, 8 `revised_keys`),
 /// which are decoded one at a time so that a file of millions of keys streams.
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct ExportHeaderMessage {
+pub struct TemporaryExposureKeyExport {
     /// 1 `start_timestamp`, unix seconds.
     #[prost(fixed64, optional, tag = "1")]
     pub start_timestamp: Option<u64>,
@@ -23,12 +25,12 @@ pub struct ExportHeaderMessage {
     pub batch_size: Option<i32>,
     /// 6 `signature_infos`.
     #[prost(message, repeated, tag = "6")]
-    pub signature_infos: Vec<SignatureInfoMessage>,
+    pub signature_infos: Vec<SignatureInfo>,
 }
 
 /// `SignatureInfo` (fields 1–2, the legacy app bundle id and package, are skipped).
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct SignatureInfoMessage {
+pub struct SignatureInfo {
     /// 3 `verification_key_version`.
     #[prost(string, optional, tag = "3")]
     pub verification_key_version: Option<String>,
@@ -42,7 +44,7 @@ pub struct SignatureInfoMessage {
 
 /// `TemporaryExposureKey`.
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct TekMessage {
+pub struct TemporaryExposureKey {
     /// 1 `key_data`, 16 bytes.
     #[prost(bytes = "vec", optional, tag = "1")]
     pub key_data: Option<Vec<u8>>,
@@ -65,18 +67,18 @@ pub struct TekMessage {
 
 /// `TEKSignatureList`, the whole of `export.sig`.
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct SignatureListMessage {
+pub struct TEKSignatureList {
     /// 1 `signatures`.
     #[prost(message, repeated, tag = "1")]
-    pub signatures: Vec<SignatureMessage>,
+    pub signatures: Vec<TEKSignature>,
 }
 
 /// `TEKSignature`.
 #[derive(Clone, PartialEq, prost::Message)]
-pub struct SignatureMessage {
+pub struct TEKSignature {
     /// 1 `signature_info`.
     #[prost(message, optional, tag = "1")]
-    pub signature_info: Option<SignatureInfoMessage>,
+    pub signature_info: Option<SignatureInfo>,
     /// 2 `batch_num`.
     #[prost(int32, optional, tag = "2")]
     pub batch_num: Option<i32>,
