@@ -204,13 +204,18 @@ impl KeySchedule {
                 cut = true;
             }
             k.published = true;
-            let start = k.valid_from.max(from_s);
+            // The real Bluezone client numbers slots from `time_start`, so it only finds the
+            // IDs of a key published with its day's UTC midnight. IDs of slots before the key
+            // was on air (a key started mid-day after a report) were never broadcast: the
+            // earlier start matches nothing and reveals nothing the key does not.
+            let midnight = UtcDay::new(k.day).start().as_secs();
+            let start = midnight;
             // Inclusive end: the last second the key was on air (or `to`).
             let end = k
                 .valid_until
                 .saturating_sub(1)
-                .max(start)
-                .min(to_s.max(start));
+                .max(k.valid_from.max(from_s))
+                .min(to_s.max(k.valid_from.max(from_s)));
             out.bluezone.push(BluezoneDiagnosisKey {
                 daily_key: DailyKey::from_bytes(k.key, UtcDay::new(k.day)),
                 time_start: UnixTime::from_secs(start),
