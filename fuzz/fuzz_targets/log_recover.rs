@@ -36,8 +36,7 @@ fn record(i: u64) -> ScanAggregate {
 }
 
 fn valid_image() -> (Vec<u8>, Vec<ScanAggregate>) {
-    let now = UnixTime::from_secs(NOW);
-    let mut log = EncounterLog::create(MemoryBackend::new(), options(), now).expect("create");
+    let mut log = EncounterLog::create(MemoryBackend::new(), options()).expect("create");
     let records: Vec<_> = (0..120).map(record).collect();
     for (i, r) in records.iter().enumerate() {
         log.append(r).expect("append");
@@ -64,8 +63,7 @@ fuzz_target!(|data: &[u8]| {
         }
         (image, Some(written))
     };
-    let now = UnixTime::from_secs(NOW);
-    let Ok(mut log) = EncounterLog::open(MemoryBackend::from_bytes(image), options(), now) else {
+    let Ok(mut log) = EncounterLog::open(MemoryBackend::from_bytes(image), options()) else {
         return;
     };
     let mut newest = None;

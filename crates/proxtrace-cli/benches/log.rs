@@ -8,7 +8,7 @@ use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_mai
 use proxtrace::identifier::Scheme;
 use proxtrace::log::{EncounterLog, FileBackend, LogOptions, MemoryBackend};
 use proxtrace::sighting::ScanAggregate;
-use proxtrace::time::{UnixTime, UtcDay};
+use proxtrace::time::UtcDay;
 use proxtrace_cli::workload::log::{commuter_day, crowded_day};
 
 const DAY0: u32 = 20_400;
@@ -17,10 +17,6 @@ fn fortnight(scheme: Scheme) -> Vec<ScanAggregate> {
     (0..14)
         .flat_map(|d| commuter_day(UtcDay::new(DAY0 + d), scheme, u64::from(d)))
         .collect()
-}
-
-fn now() -> UnixTime {
-    UtcDay::new(DAY0 + 14).start()
 }
 
 fn options() -> LogOptions {
@@ -46,7 +42,7 @@ fn sizes() {
             ("commuter", commuter_day(UtcDay::new(DAY0), scheme, 1)),
             ("crowded", crowded_day(UtcDay::new(DAY0), scheme, 1)),
         ] {
-            let mut log = EncounterLog::create(MemoryBackend::new(), options(), now()).unwrap();
+            let mut log = EncounterLog::create(MemoryBackend::new(), options()).unwrap();
             fill(&mut log, &day);
             let s = log.stats().unwrap();
             println!(
@@ -66,7 +62,7 @@ fn log(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("append/memory", |b| {
         b.iter_batched(
-            || EncounterLog::create(MemoryBackend::new(), options(), now()).unwrap(),
+            || EncounterLog::create(MemoryBackend::new(), options()).unwrap(),
             |mut log| {
                 fill(&mut log, &records);
                 log
@@ -81,7 +77,7 @@ fn log(c: &mut Criterion) {
                 let path = dir.path().join("bench.ptlog");
                 let _ = std::fs::remove_file(&path);
                 let backend = FileBackend::open(&path).unwrap();
-                EncounterLog::create(backend, options(), now()).unwrap()
+                EncounterLog::create(backend, options()).unwrap()
             },
             |mut log| {
                 fill(&mut log, &records);
@@ -90,7 +86,7 @@ fn log(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
-    let mut full = EncounterLog::create(MemoryBackend::new(), options(), now()).unwrap();
+    let mut full = EncounterLog::create(MemoryBackend::new(), options()).unwrap();
     fill(&mut full, &records);
     g.bench_function("iterate/memory", |b| {
         b.iter(|| {

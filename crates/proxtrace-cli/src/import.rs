@@ -7,15 +7,22 @@
 //! * Bluezone TSV: `own_id_hex \t contact_id_hex \t rssi \t timestamp` per line; the
 //!   timestamps of one file are all milliseconds (Android) or all seconds (iOS).
 //!
-//! Parsing validates every row before anything is returned, so an import is all or nothing.
+//! Both are read as streams ([`Sightings`]) under the limits of [`limits`] and put in time
+//! order and aggregated by [`pipeline`] with memory that does not grow with the file.
+
+mod limits;
+mod pipeline;
+
+pub use limits::{LimitExceeded, Limited, MAX_FILE_BYTES, MAX_LINE_BYTES};
+pub use pipeline::{REORDER_WINDOW, RunError, Summary, run};
 
 use std::fmt;
-use std::io::{BufRead, Read};
+use std::io::{self, BufRead, Read};
 
 use proxtrace::bluezone::BluezoneId;
 use proxtrace::gaen::{AssociatedEncryptedMetadata, RollingProximityIdentifier};
 use proxtrace::identifier::{GaenPayload, Identifier, Scheme};
-use proxtrace::sighting::{Aggregator, AggregatorConfig, ScanAggregate, Sighting};
+use proxtrace::sighting::{AggregatorConfig, ScanAggregate, Sighting};
 use proxtrace::time::UnixTime;
 
 /// A row that cannot be imported.
@@ -74,40 +81,117 @@ fn rssi(s: &str, line: u64) -> Result<i8, ImportError> {
     i8::try_from(v).map_err(|_| err(line, format!("rssi {v} dBm is outside −128…127")))
 }
 
-/// Parse proxtrace's sighting CSV.
-pub fn parse_csv(input: impl Read) -> Result<Vec<Sighting>, ImportError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(input);
-    let headers = rdr
-        .headers()
-        .map_err(|e| err(1, format!("cannot read the header line: {e}")))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(t_col), Some(s_col), Some(id_col), Some(aem_col), Some(rssi_col)) = (
-        col("unix_time"),
-        col("scheme"),
-        col("id"),
-        col("aem"),
-        col("rssi"),
-    ) else {
-        return Err(err(
-            1,
-            format!(
-                "the header must name the columns unix_time,scheme,id,aem,rssi (got {:?})",
-                headers.iter().collect::<Vec<_>>().join(",")
-            ),
-        ));
-    };
-    let tx_col = col("tx_power");
-    let mut out = Vec::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            err(line, format!("malformed CSV: {e}"))
-        })?;
+/// The formats [`Sightings`] reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// proxtrace's sighting CSV.
+    Csv,
+    /// Bluezone's `data_trace.txt`.
+    BluezoneTsv,
+}
+
+/// The error for an I/O error while reading at `line` (a broken limit keeps its own line).
+fn read_error(e: &io::Error, line: u64) -> ImportError {
+    match LimitExceeded::from_io(e) {
+        Some(LimitExceeded::LineTooLong { line }) => err(line, LimitExceeded::LineTooLong { line }),
+        Some(l) => err(line, l),
+        None => err(line, format!("cannot read: {e}")),
+    }
+}
+
+/// The sightings of a file, one at a time, in file order.
+pub enum Sightings<R: Read> {
+    /// From proxtrace's CSV.
+    Csv(CsvSightings<R>),
+    /// From Bluezone's `data_trace.txt`.
+    BluezoneTsv(BluezoneSightings<R>),
+}
+
+impl<R: Read> fmt::Debug for Sightings<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Csv(_) => "Sightings::Csv",
+            Self::BluezoneTsv(_) => "Sightings::BluezoneTsv",
+        })
+    }
+}
+
+impl<R: Read> Sightings<R> {
+    /// Start reading `input` as `format` (a CSV's header line is read here).
+    pub fn new(format: Format, input: R) -> Result<Self, ImportError> {
+        Ok(match format {
+            Format::Csv => Self::Csv(CsvSightings::new(input)?),
+            Format::BluezoneTsv => Self::BluezoneTsv(BluezoneSightings::new(input)),
+        })
+    }
+
+    /// The unit of a Bluezone file's timestamps, once one was read.
+    pub fn unit(&self) -> Option<TimestampUnit> {
+        match self {
+            Self::Csv(_) => None,
+            Self::BluezoneTsv(b) => b.unit.map(|(u, _)| u),
+        }
+    }
+}
+
+impl<R: Read> Iterator for Sightings<R> {
+    type Item = Result<(u64, Sighting), ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Self::Csv(c) => c.next(),
+            Self::BluezoneTsv(b) => b.next(),
+        }
+    }
+}
+
+/// proxtrace's sighting CSV, row by row: `(line, sighting)`.
+pub struct CsvSightings<R: Read> {
+    rdr: csv::Reader<R>,
+    cols: [usize; 5],
+    tx_col: Option<usize>,
+    rec: csv::StringRecord,
+}
+
+impl<R: Read> CsvSightings<R> {
+    /// Read the header line.
+    pub fn new(input: R) -> Result<Self, ImportError> {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(input);
+        let headers = rdr
+            .headers()
+            .map_err(|e| csv_error(&e, 1, "cannot read the header line"))?
+            .clone();
+        let col = |name: &str| headers.iter().position(|h| h == name);
+        let (Some(t), Some(s), Some(id), Some(aem), Some(rssi)) = (
+            col("unix_time"),
+            col("scheme"),
+            col("id"),
+            col("aem"),
+            col("rssi"),
+        ) else {
+            return Err(err(
+                1,
+                format!(
+                    "the header must name the columns unix_time,scheme,id,aem,rssi (got {:?})",
+                    headers.iter().collect::<Vec<_>>().join(",")
+                ),
+            ));
+        };
+        Ok(Self {
+            tx_col: col("tx_power"),
+            cols: [t, s, id, aem, rssi],
+            rdr,
+            rec: csv::StringRecord::new(),
+        })
+    }
+
+    fn row(&self) -> Result<(u64, Sighting), ImportError> {
+        let rec = &self.rec;
+        let [t_col, s_col, id_col, aem_col, rssi_col] = self.cols;
         let line = rec.position().map_or(0, |p| p.line());
         let field = |c: usize| rec.get(c).unwrap_or("");
         let time: u64 = field(t_col).parse().map_err(|_| {
@@ -140,7 +224,7 @@ pub fn parse_csv(input: impl Read) -> Result<Vec<Sighting>, ImportError> {
                 )?))
             }
         };
-        let tx_power = match tx_col.map(field).filter(|s| !s.is_empty()) {
+        let tx_power = match self.tx_col.map(field).filter(|s| !s.is_empty()) {
             Some(s) => Some(s.parse::<i8>().map_err(|_| {
                 err(
                     line,
@@ -149,32 +233,70 @@ pub fn parse_csv(input: impl Read) -> Result<Vec<Sighting>, ImportError> {
             })?),
             None => None,
         };
-        out.push(Sighting {
-            identifier,
-            rssi: rssi(field(rssi_col), line)?,
-            tx_power,
-            time: UnixTime::from_secs(time),
-        });
+        Ok((
+            line,
+            Sighting {
+                identifier,
+                rssi: rssi(field(rssi_col), line)?,
+                tx_power,
+                time: UnixTime::from_secs(time),
+            },
+        ))
     }
-    Ok(out)
+}
+
+fn csv_error(e: &csv::Error, line: u64, what: &str) -> ImportError {
+    if let csv::ErrorKind::Io(io) = e.kind() {
+        return read_error(io, line);
+    }
+    let line = e.position().map_or(line, |p| p.line());
+    err(line, format!("{what}: {e}"))
+}
+
+impl<R: Read> Iterator for CsvSightings<R> {
+    type Item = Result<(u64, Sighting), ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.rdr.read_record(&mut self.rec) {
+            Ok(false) => None,
+            Ok(true) => Some(self.row()),
+            Err(e) => {
+                let line = self.rdr.position().line();
+                Some(Err(csv_error(&e, line, "malformed CSV")))
+            }
+        }
+    }
 }
 
 /// Timestamps at or above this are milliseconds (in seconds it would be the year 5138).
 const MS_THRESHOLD: u64 = 100_000_000_000;
 
-/// Parse Bluezone's `data_trace.txt`, detecting whether its timestamps are milliseconds or
-/// seconds (they must agree across the file).
-pub fn parse_bluezone_tsv(
-    input: impl BufRead,
-) -> Result<(Vec<Sighting>, Option<TimestampUnit>), ImportError> {
-    let mut rows = Vec::new();
-    let mut unit: Option<(TimestampUnit, u64)> = None;
-    for (i, line) in input.lines().enumerate() {
-        let n = i as u64 + 1;
-        let line = line.map_err(|e| err(n, format!("cannot read: {e}")))?;
-        let line = line.trim_end_matches('\r');
+/// Bluezone's `data_trace.txt`, line by line: `(line, sighting)`. The unit of the
+/// timestamps (milliseconds or seconds) is detected from the first line and must agree
+/// across the file.
+pub struct BluezoneSightings<R: Read> {
+    input: io::BufReader<R>,
+    line: u64,
+    buf: String,
+    unit: Option<(TimestampUnit, u64)>,
+}
+
+impl<R: Read> BluezoneSightings<R> {
+    /// Read `input`.
+    pub fn new(input: R) -> Self {
+        Self {
+            input: io::BufReader::new(input),
+            line: 0,
+            buf: String::new(),
+            unit: None,
+        }
+    }
+
+    fn parse(&mut self) -> Result<Option<Sighting>, ImportError> {
+        let n = self.line;
+        let line = self.buf.trim_end_matches(['\n', '\r']);
         if line.trim().is_empty() {
-            continue;
+            return Ok(None);
         }
         let f: Vec<&str> = line.split('\t').collect();
         if f.len() != 4 {
@@ -200,8 +322,8 @@ pub fn parse_bluezone_tsv(
         } else {
             TimestampUnit::Seconds
         };
-        match unit {
-            None => unit = Some((this, n)),
+        match self.unit {
+            None => self.unit = Some((this, n)),
             Some((u, first)) if u != this => {
                 return Err(err(
                     n,
@@ -217,26 +339,77 @@ pub fn parse_bluezone_tsv(
         } else {
             ts
         };
-        rows.push(Sighting {
+        Ok(Some(Sighting {
             identifier: Identifier::Bluezone(id),
             rssi: r,
             tx_power: None,
             time: UnixTime::from_secs(secs),
-        });
+        }))
     }
-    Ok((rows, unit.map(|(u, _)| u)))
+}
+
+impl<R: Read> Iterator for BluezoneSightings<R> {
+    type Item = Result<(u64, Sighting), ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            self.line += 1;
+            match self.input.read_line(&mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => return Some(Err(read_error(&e, self.line))),
+            }
+            match self.parse() {
+                Ok(None) => continue,
+                Ok(Some(s)) => return Some(Ok((self.line, s))),
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    }
+}
+
+impl<R: Read> CsvSightings<Limited<R>> {
+    /// SHA-256 of the bytes read so far (the whole file once the rows are exhausted).
+    pub fn digest(&self) -> [u8; 32] {
+        self.rdr.get_ref().digest()
+    }
+}
+
+impl<R: Read> BluezoneSightings<Limited<R>> {
+    /// SHA-256 of the bytes read so far (the whole file once the rows are exhausted).
+    pub fn digest(&self) -> [u8; 32] {
+        self.input.get_ref().digest()
+    }
+}
+
+/// Parse a whole sighting CSV (tests and small files; imports stream through [`run`]).
+pub fn parse_csv(input: impl Read) -> Result<Vec<Sighting>, ImportError> {
+    CsvSightings::new(input)?
+        .map(|r| r.map(|(_, s)| s))
+        .collect()
+}
+
+/// Parse a whole `data_trace.txt` (tests and small files; imports stream through [`run`]).
+pub fn parse_bluezone_tsv(
+    input: impl BufRead,
+) -> Result<(Vec<Sighting>, Option<TimestampUnit>), ImportError> {
+    let mut it = BluezoneSightings::new(input);
+    let rows = it
+        .by_ref()
+        .map(|r| r.map(|(_, s)| s))
+        .collect::<Result<_, _>>()?;
+    Ok((rows, it.unit.map(|(u, _)| u)))
 }
 
 /// Aggregate sightings (in any order) into scan-instance records, oldest first.
 pub fn aggregate(mut sightings: Vec<Sighting>, config: AggregatorConfig) -> Vec<ScanAggregate> {
     sightings.sort_by_key(|s| s.time);
-    let mut agg = Aggregator::new(config);
-    let mut out = Vec::new();
+    let mut agg = proxtrace::sighting::Aggregator::new(config);
     for s in &sightings {
         agg.observe(s);
     }
-    out.extend(agg.flush());
-    out
+    agg.flush()
 }
 
 #[cfg(test)]

@@ -2,20 +2,15 @@
 
 use proxtrace::identifier::Scheme;
 use proxtrace::log::{EncounterLog, LogOptions, MemoryBackend};
-use proxtrace::time::{UnixTime, UtcDay};
+use proxtrace::time::UtcDay;
 use proxtrace_cli::workload::log::commuter_day;
 
 const DAY: u32 = 19_000;
 
-fn at(day: u32, secs: u64) -> UnixTime {
-    UnixTime::from_secs(UtcDay::new(day).start().as_secs() + secs)
-}
-
 #[test]
 fn stats_report_sizes() {
     let day = commuter_day(UtcDay::new(DAY), Scheme::Gaen, 7);
-    let now = at(DAY + 1, 0);
-    let mut log = EncounterLog::create(MemoryBackend::new(), LogOptions::default(), now).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), LogOptions::default()).unwrap();
     let mut last = None;
     for r in &day {
         // Sync every 15 minutes of record time: the tracer's default policy.

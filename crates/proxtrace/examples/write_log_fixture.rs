@@ -7,7 +7,6 @@ mod log_fixture;
 
 use log_fixture::fixture_records;
 use proxtrace::log::{EncounterLog, LogOptions, MemoryBackend};
-use proxtrace::time::UnixTime;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let out = std::env::args()
@@ -19,11 +18,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         retention_days: 100_000,
         ..LogOptions::default()
     };
-    let mut log = EncounterLog::create(
-        MemoryBackend::new(),
-        opts,
-        UnixTime::from_secs(1_700_000_000),
-    )?;
+    let mut log = EncounterLog::create(MemoryBackend::new(), opts)?;
     for (i, r) in fixture_records().iter().enumerate() {
         log.append(r)?;
         if i % 7 == 6 {

@@ -47,8 +47,7 @@ fn all(log: &EncounterLog<impl StorageBackend>) -> Vec<ScanAggregate> {
 
 #[test]
 fn records_round_trip_exactly_across_reopen() {
-    let now = at(DAY, 0);
-    let mut log = EncounterLog::create(MemoryBackend::new(), small(), now).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), small()).unwrap();
     let mut recs = Vec::new();
     for i in 0..200u32 {
         let mut r = gaen(i % 37, at(DAY, u64::from(i) * 7));
@@ -69,7 +68,7 @@ fn records_round_trip_exactly_across_reopen() {
     // Queued records are visible before the sync.
     assert_eq!(all(&log), recs);
     log.sync().unwrap();
-    let log = EncounterLog::open(log.into_backend(), small(), now).unwrap();
+    let log = EncounterLog::open(log.into_backend(), small()).unwrap();
     assert_eq!(all(&log), recs);
     assert_eq!(log.newest(), Some(recs.last().unwrap().first_seen));
     // Time ranges.
@@ -88,16 +87,15 @@ fn records_round_trip_exactly_across_reopen() {
 
 #[test]
 fn appending_continues_after_reopen() {
-    let now = at(DAY, 0);
-    let mut log = EncounterLog::create(MemoryBackend::new(), small(), now).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), small()).unwrap();
     log.append(&gaen(1, at(DAY, 10))).unwrap();
     log.sync().unwrap();
-    let mut log = EncounterLog::open(log.into_backend(), small(), now).unwrap();
+    let mut log = EncounterLog::open(log.into_backend(), small()).unwrap();
     // An identifier defined before the reopen is referenced after it.
     log.append(&gaen(1, at(DAY, 20))).unwrap();
     log.append(&gaen(2, at(DAY, 30))).unwrap();
     log.sync().unwrap();
-    let log = EncounterLog::open(log.into_backend(), small(), now).unwrap();
+    let log = EncounterLog::open(log.into_backend(), small()).unwrap();
     assert_eq!(
         all(&log),
         vec![
@@ -110,14 +108,13 @@ fn appending_continues_after_reopen() {
 
 #[test]
 fn the_file_never_grows_and_the_oldest_data_goes_first() {
-    let now = at(DAY, 0);
     let opts = || LogOptions {
         capacity_bytes: 8 * 1024,
         page_size: 1024,
         retention_days: 10_000,
         ..LogOptions::default()
     };
-    let mut log = EncounterLog::create(MemoryBackend::new(), opts(), now).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), opts()).unwrap();
     let len = log.backend().len().unwrap();
     let mut recs = Vec::new();
     for i in 0..3_000u32 {
@@ -134,7 +131,7 @@ fn the_file_never_grows_and_the_oldest_data_goes_first() {
     assert!(kept.len() > 100 && kept.len() < recs.len());
     // What is kept is exactly the newest records, in order.
     assert_eq!(kept, recs[recs.len() - kept.len()..]);
-    let log = EncounterLog::open(log.into_backend(), opts(), now).unwrap();
+    let log = EncounterLog::open(log.into_backend(), opts()).unwrap();
     assert_eq!(all(&log), kept);
 }
 
@@ -144,7 +141,7 @@ fn retention_hides_then_physically_deletes_old_days() {
         retention_days: 2,
         ..small()
     };
-    let mut log = EncounterLog::create(MemoryBackend::new(), opts(), at(DAY, 0)).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), opts()).unwrap();
     let marker = |d: u32| {
         let mut b = [0x5Cu8; 20];
         b[0] = d as u8;
@@ -186,17 +183,31 @@ fn retention_hides_then_physically_deletes_old_days() {
         Appended::Stored
     );
     log.sync().unwrap();
-    let log = EncounterLog::open(log.into_backend(), opts(), at(DAY + 9, 0)).unwrap();
+    let image = log.into_backend();
+    let mut log = EncounterLog::open(image.clone(), opts()).unwrap();
+    assert_eq!(all(&log).len(), 31, "opening never expires");
+    assert_eq!(log.backend(), &image, "opening never writes");
+    // A reader can hide what is past the retention without deleting it.
+    let mut reader = EncounterLog::open_read_only(image.clone(), opts()).unwrap();
+    reader.hide_expired(at(DAY + 9, 0));
+    assert!(all(&reader).is_empty());
+    assert!(matches!(
+        reader.expire(at(DAY + 9, 0)),
+        Err(LogError::ReadOnly)
+    ));
+    assert_eq!(reader.backend(), &image);
+    log.expire(at(DAY + 9, 0)).unwrap();
     assert!(
         all(&log).is_empty(),
-        "opening days later expires everything"
+        "expiring days later deletes everything"
     );
     assert!(
         log.backend().as_bytes()[1024..].iter().all(|&b| b == 0),
         "every page zeroed"
     );
     // A record already older than the retention is dropped on append, not stored.
-    let mut fresh = EncounterLog::create(MemoryBackend::new(), opts(), at(DAY + 9, 0)).unwrap();
+    let mut fresh = EncounterLog::create(MemoryBackend::new(), opts()).unwrap();
+    fresh.expire(at(DAY + 9, 0)).unwrap();
     assert_eq!(
         fresh.append(&gaen(2, at(DAY + 1, 0))).unwrap(),
         Appended::Expired
@@ -210,7 +221,7 @@ fn retention_hides_then_physically_deletes_old_days() {
 
 #[test]
 fn bad_records_are_rejected_and_change_nothing() {
-    let mut log = EncounterLog::create(MemoryBackend::new(), small(), at(DAY, 0)).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), small()).unwrap();
     log.append(&gaen(1, at(DAY, 100))).unwrap();
     log.sync().unwrap();
     let before = log.backend().clone();
@@ -234,14 +245,13 @@ fn bad_records_are_rejected_and_change_nothing() {
 
 #[test]
 fn bad_options_and_foreign_files_are_errors() {
-    let now = at(DAY, 0);
     let tiny = LogOptions {
         capacity_bytes: 2048,
         page_size: 1024,
         ..LogOptions::default()
     };
     assert!(matches!(
-        EncounterLog::create(MemoryBackend::new(), tiny, now),
+        EncounterLog::create(MemoryBackend::new(), tiny),
         Err(LogError::InvalidOptions(_))
     ));
     let odd = LogOptions {
@@ -249,33 +259,32 @@ fn bad_options_and_foreign_files_are_errors() {
         ..LogOptions::default()
     };
     assert!(matches!(
-        EncounterLog::create(MemoryBackend::new(), odd, now),
+        EncounterLog::create(MemoryBackend::new(), odd),
         Err(LogError::InvalidOptions(_))
     ));
     let foreign = MemoryBackend::from_bytes(b"this is a photo, not a log".repeat(100));
     assert!(matches!(
-        EncounterLog::open(foreign, small(), now),
+        EncounterLog::open(foreign, small()),
         Err(LogError::NotALog)
     ));
-    let log = EncounterLog::create(MemoryBackend::new(), small(), now).unwrap();
+    let log = EncounterLog::create(MemoryBackend::new(), small()).unwrap();
     let mut bytes = log.into_backend().as_bytes().to_vec();
     bytes.truncate(bytes.len() - 1);
     assert!(matches!(
-        EncounterLog::open(MemoryBackend::from_bytes(bytes), small(), now),
+        EncounterLog::open(MemoryBackend::from_bytes(bytes), small()),
         Err(LogError::Truncated { .. })
     ));
 }
 
 #[test]
 fn encryption_round_trips_and_a_wrong_key_destroys_nothing() {
-    let now = at(DAY, 0);
     let key = [0x42; 32];
     let enc = |k: [u8; 32], seed: u64| {
         small()
             .with_encryption(k, &mut ChaCha20Rng::seed_from_u64(seed))
             .unwrap()
     };
-    let mut log = EncounterLog::create(MemoryBackend::new(), enc(key, 1), now).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), enc(key, 1)).unwrap();
     let recs: Vec<_> = (0..50)
         .map(|i| gaen(i % 7, at(DAY, u64::from(i) * 30)))
         .collect();
@@ -296,27 +305,27 @@ fn encryption_round_trips_and_a_wrong_key_destroys_nothing() {
     assert!(!image.as_bytes().windows(16).any(|w| w == p.rpi.as_bytes()));
     // Wrong key, no key, key for a plain log: clear errors, and the bytes are unchanged.
     assert!(matches!(
-        EncounterLog::open(image.clone(), enc([0x43; 32], 2), now),
+        EncounterLog::open(image.clone(), enc([0x43; 32], 2)),
         Err(LogError::WrongKey)
     ));
     assert!(matches!(
-        EncounterLog::open(image.clone(), small(), now),
+        EncounterLog::open(image.clone(), small()),
         Err(LogError::KeyRequired)
     ));
-    let log = EncounterLog::open(image.clone(), enc(key, 3), now).unwrap();
+    let log = EncounterLog::open(image.clone(), enc(key, 3)).unwrap();
     assert_eq!(all(&log), recs);
-    let plain = EncounterLog::create(MemoryBackend::new(), small(), now)
+    let plain = EncounterLog::create(MemoryBackend::new(), small())
         .unwrap()
         .into_backend();
     assert!(matches!(
-        EncounterLog::open(plain, enc(key, 4), now),
+        EncounterLog::open(plain, enc(key, 4)),
         Err(LogError::NotEncrypted)
     ));
     // Appending after reopen with a fresh nonce seed keeps everything readable.
     let mut log = log;
     log.append(&gaen(9, at(DAY, 5000))).unwrap();
     log.sync().unwrap();
-    let log = EncounterLog::open(log.into_backend(), enc(key, 5), now).unwrap();
+    let log = EncounterLog::open(log.into_backend(), enc(key, 5)).unwrap();
     assert_eq!(all(&log).len(), recs.len() + 1);
 }
 
@@ -329,12 +338,11 @@ fn version_1_fixture_still_reads() {
         "/tests/data/log-v1.ptlog"
     ))
     .unwrap();
-    let now = UnixTime::from_secs(1_700_006_000);
     let opts = LogOptions {
         retention_days: 100_000,
         ..LogOptions::default()
     };
-    let log = EncounterLog::open(MemoryBackend::from_bytes(bytes), opts, now).unwrap();
+    let log = EncounterLog::open(MemoryBackend::from_bytes(bytes), opts).unwrap();
     let recs = all(&log);
     assert_eq!(recs.len(), 40);
     let expected: Vec<ScanAggregate> = log_fixture::fixture_records();

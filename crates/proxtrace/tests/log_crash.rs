@@ -120,8 +120,7 @@ struct Trace {
 /// A created, synced, empty log image, then `n` records with a sync every few (two UTC days,
 /// several pages, no ring wrap).
 fn scenario(n: u32, seed: u64) -> Trace {
-    let now = at(DAY, 0);
-    let base = EncounterLog::create(MemoryBackend::new(), opts(30), now)
+    let base = EncounterLog::create(MemoryBackend::new(), opts(30))
         .unwrap()
         .into_backend()
         .as_bytes()
@@ -132,7 +131,7 @@ fn scenario(n: u32, seed: u64) -> Trace {
         ops: ops.clone(),
         fail_after: None,
     };
-    let mut log = EncounterLog::open(backend, opts(30), now).unwrap();
+    let mut log = EncounterLog::open(backend, opts(30)).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut appended = Vec::new();
     let mut acked = Vec::new();
@@ -163,7 +162,7 @@ fn apply(image: &mut [u8], offset: u64, data: &[u8]) {
 
 /// Check a recovered log: every acknowledged record, then only appended records, in order.
 fn check(image: Vec<u8>, t: &Trace, acked: usize, label: &str) {
-    let log = EncounterLog::open(MemoryBackend::from_bytes(image), opts(30), at(DAY, 0))
+    let log = EncounterLog::open(MemoryBackend::from_bytes(image), opts(30))
         .unwrap_or_else(|e| panic!("{label}: reopen failed: {e}"));
     let got: Vec<ScanAggregate> = log.iter().collect::<Result<_, _>>().unwrap();
     assert!(
@@ -295,7 +294,7 @@ fn flipped_bits_are_detected_and_skipped_never_returned() {
             let pos = rng.random_range(512..bad.len());
             bad[pos] ^= 1 << rng.random_range(0..8);
         }
-        let log = match EncounterLog::open(MemoryBackend::from_bytes(bad), opts(30), at(DAY, 0)) {
+        let log = match EncounterLog::open(MemoryBackend::from_bytes(bad), opts(30)) {
             Ok(l) => l,
             Err(e) => {
                 panic!("trial {trial}: a flipped data bit must not make the log unopenable: {e}")
@@ -323,15 +322,14 @@ fn a_flipped_bit_in_the_file_header_is_a_clear_error() {
     let t = scenario(10, 1);
     let mut image = t.base.clone();
     image[10] ^= 4;
-    let e = EncounterLog::open(MemoryBackend::from_bytes(image), opts(30), at(DAY, 0)).unwrap_err();
+    let e = EncounterLog::open(MemoryBackend::from_bytes(image), opts(30)).unwrap_err();
     assert!(e.to_string().contains("corrupt"), "{e}");
 }
 
 #[test]
 fn a_crash_during_expiry_never_brings_expired_records_back() {
     // Three days of records, then expiry cuts the first day; crash at each of its writes.
-    let now = at(DAY, 0);
-    let mut log = EncounterLog::create(MemoryBackend::new(), opts(1), now).unwrap();
+    let mut log = EncounterLog::create(MemoryBackend::new(), opts(1)).unwrap();
     let mut appended = Vec::new();
     for d in 0..3 {
         for i in 0..30 {
@@ -348,8 +346,10 @@ fn a_crash_during_expiry_never_brings_expired_records_back() {
         ops: ops.clone(),
         fail_after: None,
     };
-    // Opening on day DAY+2 with retention 1 expires day DAY.
-    let log = EncounterLog::open(backend, opts(1), at(DAY + 2, 0)).unwrap();
+    // Expiring on day DAY+2 with retention 1 deletes day DAY; opening alone writes nothing.
+    let mut log = EncounterLog::open(backend, opts(1)).unwrap();
+    assert!(ops.borrow().is_empty(), "opening wrote");
+    log.expire(at(DAY + 2, 0)).unwrap();
     drop(log);
     let ops = ops.borrow().clone();
     assert!(
@@ -364,8 +364,13 @@ fn a_crash_during_expiry_never_brings_expired_records_back() {
                 apply(&mut image, *offset, data);
             }
         }
-        let log =
-            EncounterLog::open(MemoryBackend::from_bytes(image), opts(1), at(DAY + 2, 0)).unwrap();
+        let mut log = EncounterLog::open(MemoryBackend::from_bytes(image), opts(1)).unwrap();
+        // Before the writer expires again: never a corrupted record.
+        let before: Vec<ScanAggregate> = log.iter().collect::<Result<_, _>>().unwrap();
+        let mut rest = appended.iter();
+        assert!(before.iter().all(|r| rest.any(|a| a == r)), "cut {cut}");
+        // The writer's next expiry finishes the job.
+        log.expire(at(DAY + 2, 0)).unwrap();
         let got: Vec<ScanAggregate> = log.iter().collect::<Result<_, _>>().unwrap();
         assert_eq!(got, kept, "cut {cut}");
     }
@@ -386,7 +391,7 @@ fn failing_io_is_an_error_and_the_durable_image_stays_consistent() {
             ops: ops.clone(),
             fail_after: Some(fail_after),
         };
-        let mut log = EncounterLog::open(backend, opts(30), at(DAY, 0)).unwrap();
+        let mut log = EncounterLog::open(backend, opts(30)).unwrap();
         let mut acked = 0;
         let mut failed = false;
         for (i, r) in t.appended.iter().enumerate() {

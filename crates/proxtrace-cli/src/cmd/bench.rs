@@ -250,8 +250,10 @@ fn bench_log(a: &LogArgs) -> Result<(), CliError> {
                     capacity_bytes: 256 << 20,
                     ..LogOptions::default()
                 };
-                let mut log = EncounterLog::create(MemoryBackend::new(), opts, now)
+                let mut log = EncounterLog::create(MemoryBackend::new(), opts)
                     .map_err(|e| CliError::failure(e.to_string()))?;
+                // As a phone that expired on `now`: older days are dropped on append.
+                log.hide_expired(now);
                 let mut last_sync_period = None;
                 for (i, r) in records.iter().enumerate() {
                     let boundary = match r.first_seen.as_secs().checked_div(every) {

@@ -1,16 +1,18 @@
 //! `proxtrace log`: import sightings into an encounter log, print its figures, export it.
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Write};
+use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand, ValueEnum};
 use proxtrace::identifier::Identifier;
-use proxtrace::log::{Appended, DEFAULT_CAPACITY, EncounterLog, FileBackend, LogOptions};
+use proxtrace::log::{
+    Appended, DEFAULT_CAPACITY, EncounterLog, FileBackend, ImportId, LOG_FILE, LogError, LogOptions,
+};
 use proxtrace::sighting::AggregatorConfig;
 use proxtrace::time::UnixTime;
-use proxtrace_cli::import::{self, TimestampUnit};
+use proxtrace_cli::import::{self, RunError, TimestampUnit};
 
 use crate::cli::CliError;
 
@@ -27,19 +29,37 @@ pub(crate) enum LogCommand {
 /// Options every log subcommand shares.
 #[derive(Debug, Args)]
 pub(crate) struct LogDir {
-    /// The log directory (created if missing; the log file is `encounters.ptlog`).
+    /// The log directory (the log file is `encounters.ptlog`), or the log file itself.
+    /// `log import` creates it if missing; read commands (`log stats`, `log export`,
+    /// `match`) never create or change anything and fail if it is missing.
     #[arg(long = "log", value_name = "DIR")]
     dir: PathBuf,
-    /// Capacity of a new log in bytes (fixed when the log is created).
+    /// Capacity of a new log in bytes (fixed when the log is created; at most 1 GiB).
     #[arg(long, default_value_t = DEFAULT_CAPACITY)]
     capacity_bytes: u64,
-    /// Days of records to keep.
-    #[arg(long, default_value_t = 14)]
+    /// Days of records to keep (at least 1).
+    #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
     retention_days: u32,
-    /// The current time in unix seconds for retention (default: the system clock). Useful to
-    /// look at old logs or import old files.
+    /// The current time in unix seconds. `log import` deletes records older than the
+    /// retention at this time (default: the system clock); read commands only hide them
+    /// (default: show every stored record).
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+}
+
+/// An error with its causes, as one line.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !msg.contains(&text) {
+            msg.push_str(": ");
+            msg.push_str(&text);
+        }
+        cause = c.source();
+    }
+    msg
 }
 
 impl LogDir {
@@ -50,14 +70,55 @@ impl LogDir {
         }
     }
 
-    pub(crate) fn open(&self) -> Result<EncounterLog<FileBackend>, CliError> {
-        let options = LogOptions {
+    fn options(&self) -> LogOptions {
+        LogOptions {
             capacity_bytes: self.capacity_bytes,
             retention_days: self.retention_days,
             ..LogOptions::default()
+        }
+    }
+
+    /// The log file: `--log` itself when it names a file, else `encounters.ptlog` in it.
+    fn file(&self) -> PathBuf {
+        if self.dir.is_file() {
+            self.dir.clone()
+        } else {
+            self.dir.join(LOG_FILE)
+        }
+    }
+
+    fn fail(&self, e: &LogError) -> CliError {
+        match e {
+            // These name the file already.
+            LogError::NotFound { .. } | LogError::Busy { .. } | LogError::Open { .. } => {
+                CliError::failure(chain(e))
+            }
+            _ => CliError::failure(format!("{}: {}", self.file().display(), chain(e))),
+        }
+    }
+
+    /// Open for writing (exclusive lock), creating the directory and the log if missing.
+    /// Nothing expires here: writers call `expire` themselves.
+    fn open_write(&self) -> Result<EncounterLog<FileBackend>, CliError> {
+        let r = if self.dir.is_file() {
+            FileBackend::open(&self.dir)
+                .and_then(|b| EncounterLog::open_or_create(b, self.options()))
+        } else {
+            EncounterLog::open_dir(&self.dir, self.options())
         };
-        EncounterLog::open_dir(&self.dir, options, self.now()?)
-            .map_err(|e| CliError::failure(format!("{}: {e}", self.dir.display())))
+        r.map_err(|e| self.fail(&e))
+    }
+
+    /// Open read-only (shared lock): never creates, expires, repairs or writes anything. With
+    /// `--now`, records past the retention at that time are hidden.
+    pub(crate) fn open_read(&self) -> Result<EncounterLog<FileBackend>, CliError> {
+        let mut log = FileBackend::open_read_only(&self.file())
+            .and_then(|b| EncounterLog::open_read_only(b, self.options()))
+            .map_err(|e| self.fail(&e))?;
+        if let Some(now) = self.now {
+            log.hide_expired(UnixTime::from_secs(now));
+        }
+        Ok(log)
     }
 }
 
@@ -117,55 +178,82 @@ pub(crate) fn run(cmd: LogCommand) -> Result<(), CliError> {
     }
 }
 
-fn open_input(path: &Path) -> Result<BufReader<File>, CliError> {
-    File::open(path)
-        .map(BufReader::new)
-        .map_err(|e| CliError::failure(format!("{}: {e}", path.display())))
+fn open_input(path: &Path) -> Result<File, CliError> {
+    File::open(path).map_err(|e| CliError::failure(format!("{}: {e}", path.display())))
 }
 
+/// Import a file all or nothing: a first pass checks every row (nothing is touched if one is
+/// bad), then the records are written as one import that is committed at the end — a kill or
+/// a full disk leaves none of them, and the same command can simply be run again.
 fn import_file(a: &ImportArgs) -> Result<(), CliError> {
-    let input = open_input(&a.file)?;
-    let at_line = |e: import::ImportError| CliError::failure(format!("{}:{e}", a.file.display()));
-    // Parse and validate the whole file before the log is touched: all or nothing.
-    let (sightings, unit) = match a.format {
-        Format::Csv => (import::parse_csv(input).map_err(at_line)?, None),
-        Format::BluezoneTsv => import::parse_bluezone_tsv(input).map_err(at_line)?,
+    let format = match a.format {
+        Format::Csv => import::Format::Csv,
+        Format::BluezoneTsv => import::Format::BluezoneTsv,
     };
-    let n_sightings = sightings.len();
-    let records = import::aggregate(sightings, AggregatorConfig::default());
-    let mut log = a.log.open()?;
-    if let (Some(newest), Some(first)) = (log.newest(), records.first())
-        && first.first_seen < newest
+    let config = AggregatorConfig::default();
+    let file_error =
+        |e: import::ImportError| CliError::failure(format!("{}:{e}", a.file.display()));
+    let now = a.log.now()?;
+    // Pass 1: read and check the whole file, streaming; the log is not opened yet.
+    let checked = import::run(format, open_input(&a.file)?, config, |_| {
+        Ok::<(), LogError>(())
+    })
+    .map_err(|e| match e {
+        RunError::File(e) => file_error(e),
+        RunError::Sink(e) => a.log.fail(&e),
+    })?;
+    let mut log = a.log.open_write()?;
+    let id = ImportId(checked.digest);
+    let mut out = io::stdout().lock();
+    if log.last_import() == Some(id) {
+        // The same bytes were imported last (e.g. the previous run was killed just after its
+        // commit): nothing to do.
+        writeln!(out, "file: {}", a.file.display())?;
+        writeln!(out, "already_imported: true")?;
+        writeln!(out, "sightings: {}", checked.sightings)?;
+        writeln!(out, "scan_instances: {}", checked.scan_instances)?;
+        writeln!(out, "stored: 0")?;
+        writeln!(out, "expired: 0")?;
+        return Ok(());
+    }
+    if let (Some(newest), Some(first)) = (log.newest(), checked.first_seen)
+        && first < newest
     {
         return Err(CliError::failure(format!(
-            "{}: its sightings start at {}, before the newest record already in the log ({newest}); \
+            "{}: its sightings start at {first}, before the newest record already in the log ({newest}); \
              the log is append-only in time order, so import older files first or into a new log",
             a.file.display(),
-            first.first_seen
         )));
     }
-    let (mut stored, mut expired) = (0u64, 0u64);
-    for r in &records {
-        match log
-            .append(r)
-            .map_err(|e| CliError::failure(format!("{e}")))?
-        {
-            Appended::Stored => stored += 1,
-            Appended::Expired => expired += 1,
-        }
+    log.expire(now).map_err(|e| a.log.fail(&e))?;
+    // Pass 2: the same stream, into one import.
+    let mut txn = log.begin_import(id).map_err(|e| a.log.fail(&e))?;
+    let written = import::run(format, open_input(&a.file)?, config, |r| {
+        txn.append(r).map(|_: Appended| ())
+    })
+    .map_err(|e| match e {
+        RunError::File(e) => file_error(e),
+        RunError::Sink(e) => a.log.fail(&e),
+    })?;
+    if written.digest != checked.digest {
+        // Dropping the import rolls it back.
+        return Err(CliError::failure(format!(
+            "{}: the file changed while it was being imported; nothing was imported",
+            a.file.display()
+        )));
     }
-    log.sync().map_err(|e| CliError::failure(format!("{e}")))?;
-    let mut out = io::stdout().lock();
+    let (stored, expired) = (txn.stored(), txn.expired());
+    txn.commit().map_err(|e| a.log.fail(&e))?;
     writeln!(out, "file: {}", a.file.display())?;
-    if let Some(unit) = unit {
+    if let Some(unit) = written.unit {
         let unit = match unit {
             TimestampUnit::Milliseconds => "milliseconds",
             TimestampUnit::Seconds => "seconds",
         };
         writeln!(out, "timestamps: {unit}")?;
     }
-    writeln!(out, "sightings: {n_sightings}")?;
-    writeln!(out, "scan_instances: {}", records.len())?;
+    writeln!(out, "sightings: {}", written.sightings)?;
+    writeln!(out, "scan_instances: {}", written.scan_instances)?;
     writeln!(out, "stored: {stored}")?;
     writeln!(out, "expired: {expired}")?;
     Ok(())
@@ -176,8 +264,8 @@ fn time(t: Option<UnixTime>) -> String {
 }
 
 fn stats(a: &StatsArgs) -> Result<(), CliError> {
-    let log = a.log.open()?;
-    let s = log.stats().map_err(|e| CliError::failure(format!("{e}")))?;
+    let log = a.log.open_read()?;
+    let s = log.stats().map_err(|e| a.log.fail(&e))?;
     let mut out = io::stdout().lock();
     if a.json {
         let json = serde_json::to_string(&s).map_err(|e| CliError::failure(e.to_string()))?;
@@ -208,7 +296,7 @@ fn stats(a: &StatsArgs) -> Result<(), CliError> {
 
 fn export(a: &ExportArgs) -> Result<(), CliError> {
     debug_assert!(a.csv);
-    let log = a.log.open()?;
+    let log = a.log.open_read()?;
     let sink: Box<dyn Write> = match &a.output {
         Some(p) => Box::new(
             File::create(p).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?,
@@ -221,7 +309,7 @@ fn export(a: &ExportArgs) -> Result<(), CliError> {
         "first_seen,last_seen,scheme,id,aem,count,max_rssi,mean_rssi,tx_power"
     )?;
     for r in log.iter() {
-        let r = r.map_err(|e| CliError::failure(format!("{e}")))?;
+        let r = r.map_err(|e| a.log.fail(&e))?;
         let (id, aem) = match &r.identifier {
             Identifier::Gaen(p) => (hex::encode(p.rpi.as_bytes()), hex::encode(p.aem.as_bytes())),
             Identifier::Bluezone(b) => (hex::encode(b.as_bytes()), String::new()),

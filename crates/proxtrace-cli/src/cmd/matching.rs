@@ -117,7 +117,7 @@ pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
             parse_f0(&bytes).map_err(|e| CliError::failure(format!("{}: {e}", p.display())))?,
         );
     }
-    let log = a.log.open()?;
+    let log = a.log.open_read()?;
     let mut b = EncounterIndex::builder();
     for r in log.iter() {
         let r = r.map_err(|e| CliError::failure(e.to_string()))?;

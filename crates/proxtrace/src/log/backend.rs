@@ -1,9 +1,8 @@
-//! Where the log's bytes live: a narrow, redb-style storage interface, a file backend and a
-//! memory backend. Tests add a backend that simulates crashes.
+//! Where the log's bytes live: a narrow, redb-style storage interface and a memory backend
+//! (the file backend is in `file.rs`). Tests add backends that simulate crashes and full
+//! disks.
 
-use std::fs::{File, OpenOptions};
 use std::io;
-use std::path::Path;
 
 /// Random-access storage for the encounter log.
 ///
@@ -21,89 +20,31 @@ pub trait StorageBackend {
     fn set_len(&mut self, len: u64) -> io::Result<()>;
     /// Make every write so far durable.
     fn sync(&mut self) -> io::Result<()>;
-}
-
-/// The log in a file.
-#[derive(Debug)]
-pub struct FileBackend {
-    file: File,
-}
-
-impl FileBackend {
-    /// Open (or create, with mode 0600 on Unix) the file at `path` for reading and writing.
-    pub fn open(path: &Path) -> io::Result<Self> {
-        let mut options = OpenOptions::new();
-        options.read(true).write(true).create(true).truncate(false);
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let file = options.open(path)?;
-        Ok(Self { file })
-    }
-
-    /// Use an already open file.
-    pub fn from_file(file: File) -> Self {
-        Self { file }
+    /// Become `len` bytes of zeros with the space reserved, so that later writes within it
+    /// cannot fail for lack of space. The default truncates and then writes the zeros; a
+    /// file backend asks the file system to allocate instead.
+    fn allocate(&mut self, len: u64) -> io::Result<()> {
+        self.set_len(0)?;
+        self.set_len(len)?;
+        write_zeros(self, 0, len)
     }
 }
 
-#[cfg(unix)]
-fn read_at(f: &File, buf: &mut [u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::read_exact_at(f, buf, offset)
-}
-
-#[cfg(unix)]
-fn write_at(f: &File, data: &[u8], offset: u64) -> io::Result<()> {
-    std::os::unix::fs::FileExt::write_all_at(f, data, offset)
-}
-
-#[cfg(windows)]
-fn read_at(f: &File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
-    while !buf.is_empty() {
-        match std::os::windows::fs::FileExt::seek_read(f, buf, offset)? {
-            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
-            n => {
-                buf = &mut buf[n..];
-                offset += n as u64;
-            }
-        }
+/// Write `len` zero bytes from `offset`, a block at a time.
+pub(crate) fn write_zeros<B: StorageBackend + ?Sized>(
+    b: &mut B,
+    offset: u64,
+    len: u64,
+) -> io::Result<()> {
+    const BLOCK: u64 = 1 << 20;
+    let zeros = vec![0u8; BLOCK.min(len) as usize];
+    let mut done = 0;
+    while done < len {
+        let n = BLOCK.min(len - done);
+        b.write(offset + done, &zeros[..n as usize])?;
+        done += n;
     }
     Ok(())
-}
-
-#[cfg(windows)]
-fn write_at(f: &File, mut data: &[u8], mut offset: u64) -> io::Result<()> {
-    while !data.is_empty() {
-        match std::os::windows::fs::FileExt::seek_write(f, data, offset)? {
-            0 => return Err(io::ErrorKind::WriteZero.into()),
-            n => {
-                data = &data[n..];
-                offset += n as u64;
-            }
-        }
-    }
-    Ok(())
-}
-
-impl StorageBackend for FileBackend {
-    fn len(&self) -> io::Result<u64> {
-        Ok(self.file.metadata()?.len())
-    }
-
-    fn read(&self, offset: u64, buf: &mut [u8]) -> io::Result<()> {
-        read_at(&self.file, buf, offset)
-    }
-
-    fn write(&mut self, offset: u64, data: &[u8]) -> io::Result<()> {
-        write_at(&self.file, data, offset)
-    }
-
-    fn set_len(&mut self, len: u64) -> io::Result<()> {
-        self.file.set_len(len)
-    }
-
-    fn sync(&mut self) -> io::Result<()> {
-        self.file.sync_data()
-    }
 }
 
 /// The log in memory (simulations, tests, and hosts that persist the bytes themselves).
@@ -166,5 +107,11 @@ impl StorageBackend for MemoryBackend {
 
     fn sync(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    fn allocate(&mut self, len: u64) -> io::Result<()> {
+        // Memory is reserved by resizing.
+        self.bytes.clear();
+        self.set_len(len)
     }
 }

@@ -1,6 +1,7 @@
 //! What can go wrong with the encounter log.
 
 use std::io;
+use std::path::PathBuf;
 
 use crate::time::UnixTime;
 
@@ -60,4 +61,90 @@ pub enum LogError {
     /// Creation options that cannot work.
     #[error("invalid log options: {0}")]
     InvalidOptions(String),
+    /// A retention below one day would delete today's records as they are written.
+    #[error("retention_days must be at least 1 (got {retention_days})")]
+    InvalidRetention {
+        /// The retention given.
+        retention_days: u32,
+    },
+    /// A capacity above [`MAX_CAPACITY`](super::MAX_CAPACITY), asked for at creation or declared
+    /// by a file's header.
+    #[error(
+        "an encounter log of {capacity_bytes} bytes is above the maximum of {max} bytes; \
+         choose a smaller capacity_bytes"
+    )]
+    CapacityTooLarge {
+        /// The capacity asked for or declared.
+        capacity_bytes: u64,
+        /// The maximum.
+        max: u64,
+    },
+    /// The space for a new log could not be reserved.
+    #[error(
+        "could not reserve {bytes} bytes for the encounter log: free some disk space or choose \
+         a smaller capacity_bytes"
+    )]
+    NoSpace {
+        /// Bytes asked for.
+        bytes: u64,
+        /// What the file system said.
+        #[source]
+        source: io::Error,
+    },
+    /// No log file where one was expected (read-only opens never create one).
+    #[error("no encounter log at {}: check the path (opening to read never creates a log)", path.display())]
+    NotFound {
+        /// The path tried.
+        path: PathBuf,
+    },
+    /// The log file could not be opened.
+    #[error("cannot open the encounter log {}", path.display())]
+    Open {
+        /// The path tried.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+    /// Another handle (in this process or another) holds the log: a writer excludes every
+    /// other open, a reader excludes writers.
+    #[error(
+        "the encounter log {} is in use by another program or handle; close it (or wait for it \
+         to finish) and try again",
+        path.display()
+    )]
+    Busy {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// A write on a log opened read-only.
+    #[error("this encounter log was opened read-only; open it for writing to change it")]
+    ReadOnly,
+    /// An import needs more pages than the ring has: it would evict its own records.
+    #[error(
+        "the import does not fit in the encounter log ({pages} pages of {page_size} bytes); \
+         nothing was imported: use a log with a larger capacity_bytes or split the file"
+    )]
+    ImportTooLarge {
+        /// Data pages in the log.
+        pages: u32,
+        /// Page size.
+        page_size: u32,
+    },
+    /// An earlier import on this handle failed and could not be rolled back in place.
+    #[error(
+        "an import on this encounter log handle failed and could not be rolled back; reopen \
+         the log, which completes the rollback"
+    )]
+    Poisoned,
+    /// A failed import could not be rolled back in place; the next open rolls it back.
+    #[error(
+        "an interrupted import could not be rolled back; nothing was imported: reopen the log, \
+         which completes the rollback"
+    )]
+    RollbackPending {
+        /// Why the rollback failed.
+        #[source]
+        source: Box<LogError>,
+    },
 }

@@ -165,7 +165,7 @@ impl Tracer<FileBackend, FileKeyStorage> {
     ) -> Result<Self, TracerError> {
         config.validate()?;
         std::fs::create_dir_all(dir).map_err(|e| TracerError::Log(e.into()))?;
-        let log = EncounterLog::open_dir(dir, config.log_options(), UnixTime::EPOCH)?;
+        let log = EncounterLog::open_dir(dir, config.log_options())?;
         Self::new(config, log, FileKeyStorage::new(dir), rng)
     }
 }
@@ -177,8 +177,7 @@ impl Tracer<MemoryBackend, MemoryKeyStorage> {
         rng: &mut R,
     ) -> Result<Self, TracerError> {
         config.validate()?;
-        let log =
-            EncounterLog::create(MemoryBackend::new(), config.log_options(), UnixTime::EPOCH)?;
+        let log = EncounterLog::create(MemoryBackend::new(), config.log_options())?;
         Self::new(config, log, MemoryKeyStorage::new(), rng)
     }
 }

@@ -1,0 +1,167 @@
+//! The import pipeline: a file's sightings, read under the limits, put back in time order
+//! within a bounded window, aggregated into scan instances and handed on oldest first — with
+//! memory bounded by the window and the aggregator's open scan instances, never by the file.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::io::Read;
+
+use proxtrace::sighting::{Aggregator, AggregatorConfig, ScanAggregate, Sighting};
+use proxtrace::time::UnixTime;
+
+use super::{Format, ImportError, Limited, Sightings, TimestampUnit, err};
+
+/// Rows may be out of time order by at most this many rows (radios and exports deliver
+/// sightings nearly, not exactly, in order); a row further out is an error that asks for the
+/// file to be sorted.
+pub const REORDER_WINDOW: usize = 65_536;
+
+/// What streaming a file found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Summary {
+    /// Rows read.
+    pub sightings: u64,
+    /// Scan instances handed on.
+    pub scan_instances: u64,
+    /// `first_seen` of the first scan instance.
+    pub first_seen: Option<UnixTime>,
+    /// A Bluezone file's timestamp unit.
+    pub unit: Option<TimestampUnit>,
+    /// SHA-256 of the file's bytes.
+    pub digest: [u8; 32],
+}
+
+/// Why a run stopped: the file, or the sink.
+#[derive(Debug)]
+pub enum RunError<E> {
+    /// The file is bad (line and reason).
+    File(ImportError),
+    /// The sink refused a scan instance.
+    Sink(E),
+}
+
+struct Entry {
+    time: UnixTime,
+    seq: u64,
+    line: u64,
+    sighting: Sighting,
+}
+
+impl PartialEq for Entry {
+    fn eq(&self, o: &Self) -> bool {
+        (self.time, self.seq) == (o.time, o.seq)
+    }
+}
+impl Eq for Entry {}
+impl PartialOrd for Entry {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Entry {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        (self.time, self.seq).cmp(&(o.time, o.seq))
+    }
+}
+
+struct Stage<'s, E> {
+    agg: Aggregator,
+    last_poll: Option<UnixTime>,
+    emitted: Option<UnixTime>,
+    summary: Summary,
+    sink: &'s mut dyn FnMut(&ScanAggregate) -> Result<(), E>,
+}
+
+impl<E> Stage<'_, E> {
+    fn hand_on(&mut self, records: Vec<ScanAggregate>) -> Result<(), RunError<E>> {
+        for r in &records {
+            self.summary.first_seen.get_or_insert(r.first_seen);
+            self.summary.scan_instances += 1;
+            (self.sink)(r).map_err(RunError::Sink)?;
+        }
+        Ok(())
+    }
+
+    fn feed(&mut self, e: Entry) -> Result<(), RunError<E>> {
+        if let Some(w) = self.emitted
+            && e.time < w
+        {
+            return Err(RunError::File(err(
+                e.line,
+                format!(
+                    "this sighting ({}) is earlier than one more than {REORDER_WINDOW} rows before \
+                     it ({w}); sort the file by time first",
+                    e.time
+                ),
+            )));
+        }
+        self.emitted = Some(e.time);
+        self.agg.observe(&e.sighting);
+        if self.last_poll.is_none_or(|p| e.time > p) {
+            self.last_poll = Some(e.time);
+            let done = self.agg.poll_closed(e.time);
+            self.hand_on(done)?;
+        }
+        Ok(())
+    }
+}
+
+/// Stream `input` as `format`: every row checked, sightings ordered (within
+/// [`REORDER_WINDOW`] rows) and aggregated with `config`, each scan instance handed to `sink`
+/// oldest first. Running it twice over the same bytes hands on the same instances.
+pub fn run<R: Read, E>(
+    format: Format,
+    input: R,
+    config: AggregatorConfig,
+    mut sink: impl FnMut(&ScanAggregate) -> Result<(), E>,
+) -> Result<Summary, RunError<E>> {
+    let mut rows = Sightings::new(format, Limited::new(input)).map_err(RunError::File)?;
+    let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
+    let mut stage = Stage {
+        agg: Aggregator::new(config),
+        last_poll: None,
+        emitted: None,
+        summary: Summary {
+            sightings: 0,
+            scan_instances: 0,
+            first_seen: None,
+            unit: None,
+            digest: [0; 32],
+        },
+        sink: &mut sink,
+    };
+    let mut seq = 0u64;
+    for row in rows.by_ref() {
+        let (line, sighting) = row.map_err(RunError::File)?;
+        if sighting.time.utc_day().is_err() {
+            return Err(RunError::File(err(
+                line,
+                format!("time {} is out of range", sighting.time),
+            )));
+        }
+        stage.summary.sightings += 1;
+        seq += 1;
+        heap.push(Reverse(Entry {
+            time: sighting.time,
+            seq,
+            line,
+            sighting,
+        }));
+        if heap.len() > REORDER_WINDOW
+            && let Some(Reverse(e)) = heap.pop()
+        {
+            stage.feed(e)?;
+        }
+    }
+    while let Some(Reverse(e)) = heap.pop() {
+        stage.feed(e)?;
+    }
+    let rest = stage.agg.flush();
+    stage.hand_on(rest)?;
+    stage.summary.unit = rows.unit();
+    stage.summary.digest = match &rows {
+        Sightings::Csv(c) => c.digest(),
+        Sightings::BluezoneTsv(b) => b.digest(),
+    };
+    Ok(stage.summary)
+}
