@@ -37,10 +37,6 @@ fn options() -> LogOptions {
     }
 }
 
-fn now() -> UnixTime {
-    UnixTime::from_secs(BASE)
-}
-
 /// Record `i` of the deterministic stream.
 fn record(i: u64) -> ScanAggregate {
     let h = i.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -71,7 +67,7 @@ fn record(i: u64) -> ScanAggregate {
 }
 
 fn open(dir: &Path) -> EncounterLog<FileBackend> {
-    match EncounterLog::open_dir(dir, options(), now()) {
+    match EncounterLog::open_dir(dir, options()) {
         Ok(log) => log,
         Err(e) => panic!("reopening the log after a kill failed: {e}"),
     }

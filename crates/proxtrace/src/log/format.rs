@@ -143,10 +143,11 @@ impl PageHeader {
     }
 }
 
-/// Where the import transaction record lives: in the file header page, after the header.
-pub(crate) const TXN_OFFSET: u64 = FILE_HEADER_LEN as u64;
+/// Where the two import transaction record slots live: in the file header page, after the
+/// header. Records alternate between them, so writing one never tears the other.
+pub(crate) const TXN_SLOTS: [u64; 2] = [FILE_HEADER_LEN as u64, FILE_HEADER_LEN as u64 + 72];
 /// Import transaction record length.
-pub(crate) const TXN_LEN: usize = 68;
+pub(crate) const TXN_LEN: usize = 72;
 /// Import transaction record magic.
 pub(crate) const TXN_MAGIC: &[u8; 4] = b"PTTX";
 
@@ -160,10 +161,13 @@ pub(crate) enum TxnState {
     Committed,
 }
 
-/// The import transaction record (see `docs/log-format.md`).
+/// An import transaction record (see `docs/log-format.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct TxnRecord {
     pub(crate) state: TxnState,
+    /// Increases by one per record written; the valid record with the highest counter is the
+    /// current one. Record `c` lives in slot `c % 2`.
+    pub(crate) counter: u64,
     /// Pages with a sequence number at or above this were started by the import.
     pub(crate) next_seq: u64,
     /// The head page when the import began (0: none).
@@ -175,6 +179,11 @@ pub(crate) struct TxnRecord {
 }
 
 impl TxnRecord {
+    /// Its slot's offset.
+    pub(crate) fn offset(&self) -> u64 {
+        TXN_SLOTS[(self.counter % 2) as usize]
+    }
+
     pub(crate) fn encode(&self) -> [u8; TXN_LEN] {
         let mut b = [0u8; TXN_LEN];
         b[..4].copy_from_slice(TXN_MAGIC);
@@ -182,23 +191,22 @@ impl TxnRecord {
             TxnState::Pending => 1,
             TxnState::Committed => 2,
         };
-        b[8..16].copy_from_slice(&self.next_seq.to_le_bytes());
-        b[16..24].copy_from_slice(&self.head_seq.to_le_bytes());
-        b[24..28].copy_from_slice(&self.head_offset.to_le_bytes());
-        b[32..64].copy_from_slice(&self.import_id);
-        let crc = crc32c::crc32c(&b[..64]);
-        b[64..].copy_from_slice(&crc.to_le_bytes());
+        b[8..16].copy_from_slice(&self.counter.to_le_bytes());
+        b[16..24].copy_from_slice(&self.next_seq.to_le_bytes());
+        b[24..32].copy_from_slice(&self.head_seq.to_le_bytes());
+        b[32..36].copy_from_slice(&self.head_offset.to_le_bytes());
+        b[36..68].copy_from_slice(&self.import_id);
+        let crc = crc32c::crc32c(&b[..68]);
+        b[68..].copy_from_slice(&crc.to_le_bytes());
         b
     }
 
-    /// `None` for zeros, a torn write or anything else that does not check out: a record is
-    /// only ever written over zeros or over a committed record, after everything it covers
-    /// is durable, so a record that does not verify means "no import in progress".
+    /// `None` for zeros, a torn write or anything else that does not check out.
     pub(crate) fn decode(b: &[u8]) -> Option<Self> {
         if b.len() < TXN_LEN || &b[..4] != TXN_MAGIC {
             return None;
         }
-        if crc32c::crc32c(&b[..64]) != u32_le(&b[64..68]) {
+        if crc32c::crc32c(&b[..68]) != u32_le(&b[68..72]) {
             return None;
         }
         let state = match b[4] {
@@ -207,14 +215,25 @@ impl TxnRecord {
             _ => return None,
         };
         let mut import_id = [0u8; 32];
-        import_id.copy_from_slice(&b[32..64]);
+        import_id.copy_from_slice(&b[36..68]);
         Some(Self {
             state,
-            next_seq: u64_le(&b[8..16]),
-            head_seq: u64_le(&b[16..24]),
-            head_offset: u32_le(&b[24..28]),
+            counter: u64_le(&b[8..16]),
+            next_seq: u64_le(&b[16..24]),
+            head_seq: u64_le(&b[24..32]),
+            head_offset: u32_le(&b[32..36]),
             import_id,
         })
+    }
+
+    /// The current record of two slots: the valid one with the highest counter (a record
+    /// found in the wrong slot is not valid).
+    pub(crate) fn current(slots: [&[u8]; 2]) -> Option<Self> {
+        slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| Self::decode(b).filter(|r| (r.counter % 2) as usize == i))
+            .max_by_key(|r| r.counter)
     }
 }
 
@@ -295,10 +314,11 @@ mod tests {
         fn txn_records_round_trip_and_torn_ones_are_absent(
             pending in any::<bool>(), next_seq in any::<u64>(), head_seq in any::<u64>(),
             head_offset in any::<u32>(), id in any::<[u8; 32]>(), cut in 0usize..TXN_LEN,
+            counter in any::<u64>(),
         ) {
             let r = TxnRecord {
                 state: if pending { TxnState::Pending } else { TxnState::Committed },
-                next_seq, head_seq, head_offset, import_id: id,
+                counter, next_seq, head_seq, head_offset, import_id: id,
             };
             let b = r.encode();
             prop_assert_eq!(TxnRecord::decode(&b), Some(r));

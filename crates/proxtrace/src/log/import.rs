@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::sighting::ScanAggregate;
 
-use super::format::{TXN_OFFSET, TxnRecord, TxnState};
+use super::format::{TxnRecord, TxnState};
 use super::{Appended, EncounterLog, LogError, StorageBackend};
 
 /// Records queued in memory before an import writes them out (not yet durable): bounds an
@@ -72,12 +72,13 @@ impl<B: StorageBackend> EncounterLog<B> {
         };
         let record = TxnRecord {
             state: TxnState::Pending,
+            counter: self.txn.map_or(0, |t| t.counter + 1),
             next_seq: self.next_seq,
             head_seq,
             head_offset: head_offset as u32,
             import_id: id.0,
         };
-        self.backend.write(TXN_OFFSET, &record.encode())?;
+        self.backend.write(record.offset(), &record.encode())?;
         self.backend.sync()?;
         self.txn = Some(record);
         self.importing = Some(0);
@@ -129,11 +130,15 @@ impl<B: StorageBackend> Import<'_, B> {
     fn try_commit(&mut self) -> Result<(), LogError> {
         self.log.write_pending()?;
         self.log.backend.sync()?;
+        // Into the other slot: a torn write leaves the pending record, and a rollback.
         let committed = TxnRecord {
             state: TxnState::Committed,
+            counter: self.record.counter + 1,
             ..self.record
         };
-        self.log.backend.write(TXN_OFFSET, &committed.encode())?;
+        self.log
+            .backend
+            .write(committed.offset(), &committed.encode())?;
         self.log.backend.sync()?;
         self.log.txn = Some(committed);
         self.log.importing = None;

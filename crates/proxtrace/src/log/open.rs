@@ -7,7 +7,7 @@ use std::path::Path;
 use super::crypto::ChunkCipher;
 use super::format::{
     FILE_HEADER_LEN, FLAG_ENCRYPTED, FORMAT_VERSION, FileHeader, PAGE_HEADER_LEN, PageHeader,
-    TXN_LEN, TXN_OFFSET, TxnRecord, TxnState,
+    TXN_LEN, TXN_SLOTS, TxnRecord, TxnState,
 };
 use super::record::WriteDict;
 use super::{
@@ -140,9 +140,10 @@ impl<B: StorageBackend> EncounterLog<B> {
             }
         };
         let mut log = Self::empty(backend, header, cipher, &options, mode);
-        let mut rec = [0u8; TXN_LEN];
-        log.backend.read(TXN_OFFSET, &mut rec)?;
-        log.txn = TxnRecord::decode(&rec);
+        let (mut a, mut b) = ([0u8; TXN_LEN], [0u8; TXN_LEN]);
+        log.backend.read(TXN_SLOTS[0], &mut a)?;
+        log.backend.read(TXN_SLOTS[1], &mut b)?;
+        log.txn = TxnRecord::current([&a, &b]);
         log.scan_headers()?;
         if let Some(t) = log.txn.filter(|t| t.state == TxnState::Pending) {
             match mode {
@@ -253,9 +254,14 @@ impl<B: StorageBackend> EncounterLog<B> {
             }
         }
         self.backend.sync()?;
-        self.backend.write(TXN_OFFSET, &[0u8; TXN_LEN])?;
+        // Zeroing the pending record makes the one before it (if any, in the other slot)
+        // current again: it names the last import that did commit.
+        self.backend.write(t.offset(), &[0u8; TXN_LEN])?;
         self.backend.sync()?;
-        self.txn = None;
+        let mut other = [0u8; TXN_LEN];
+        self.backend
+            .read(TXN_SLOTS[((t.counter + 1) % 2) as usize], &mut other)?;
+        self.txn = TxnRecord::decode(&other).filter(|r| r.counter < t.counter);
         self.pages.clear();
         self.garbage.clear();
         self.scan_headers()
