@@ -175,3 +175,241 @@ fn bluezone_tsv_detects_the_unit_and_rejects_mixed_files() {
     );
     assert_eq!(field(&stats(&log), "records"), "1");
 }
+
+fn write_csv(path: &Path, start: u64, rows: u64) {
+    let mut text = String::from("unix_time,scheme,id,aem,rssi\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "{},gaen,{:032x},01020304,-{}\n",
+            start + 7 * i,
+            i % 50,
+            40 + i % 40
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn import(log: &Path, file: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "log",
+        "import",
+        "--log",
+        log.to_str().unwrap(),
+        "--format",
+        "csv",
+        "--now",
+        NOW,
+    ];
+    args.extend_from_slice(extra);
+    args.push(file.to_str().unwrap());
+    proxtrace(&args)
+}
+
+fn fails_with(o: &Output, status: i32, words: &[&str]) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(status), "{err}");
+    for w in words {
+        assert!(err.contains(w), "{w:?} not in {err}");
+    }
+}
+
+#[test]
+fn read_commands_never_write_and_never_expire() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let csv = dir.path().join("s.csv");
+    write_csv(&csv, 1_763_800_000, 300);
+    stdout(&import(&log, &csv, &[]));
+    let file = log.join("encounters.ptlog");
+    let bytes = std::fs::read(&file).unwrap();
+    // Years later, without --now and with the shortest retention: nothing is zeroed.
+    for args in [
+        vec!["log", "stats", "--log", log.to_str().unwrap()],
+        vec!["log", "stats", "--log", log.to_str().unwrap(), "--retention-days", "1"],
+        vec!["log", "export", "--log", log.to_str().unwrap(), "--csv"],
+    ] {
+        let out = stdout(&proxtrace(&args));
+        if args[1] == "stats" {
+            assert_ne!(field(&out, "records"), "0", "{out}");
+        }
+    }
+    // --now hides what is past the retention, and still deletes nothing.
+    let later = (1_763_800_000u64 + 30 * 86_400).to_string();
+    let out = stdout(&proxtrace(&[
+        "log", "stats", "--log", log.to_str().unwrap(), "--now", &later,
+    ]));
+    assert_eq!(field(&out, "records"), "0");
+    assert_eq!(std::fs::read(&file).unwrap(), bytes, "a read command wrote");
+    // Read-only file, and --log naming the file itself.
+    let mut perms = std::fs::metadata(&file).unwrap().permissions();
+    perms.set_readonly(true);
+    std::fs::set_permissions(&file, perms).unwrap();
+    let out = stdout(&proxtrace(&["log", "stats", "--log", file.to_str().unwrap()]));
+    assert_ne!(field(&out, "records"), "0");
+    assert_eq!(std::fs::read(&file).unwrap(), bytes);
+}
+
+#[test]
+fn a_missing_log_is_an_error_and_is_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let typo = dir.path().join("lgo");
+    let f0 = dir.path().join("f0.json");
+    std::fs::write(&f0, r#"{"data":[]}"#).unwrap();
+    for args in [
+        vec!["log", "stats", "--log", typo.to_str().unwrap()],
+        vec!["log", "export", "--log", typo.to_str().unwrap(), "--csv"],
+        vec!["match", "--log", typo.to_str().unwrap(), "--f0", f0.to_str().unwrap()],
+    ] {
+        fails_with(&proxtrace(&args), 1, &["no encounter log", "lgo"]);
+    }
+    assert!(!typo.exists(), "a read command created the log");
+}
+
+#[test]
+fn retention_below_one_day_is_refused_everywhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let csv = dir.path().join("s.csv");
+    write_csv(&csv, 1_763_800_000, 10);
+    let l = log.to_str().unwrap();
+    for args in [
+        vec!["log", "stats", "--log", l, "--retention-days", "0"],
+        vec!["log", "export", "--log", l, "--csv", "--retention-days", "0"],
+        vec!["log", "import", "--log", l, "--format", "csv", "--retention-days", "0", csv.to_str().unwrap()],
+        vec!["match", "--log", l, "--f0", csv.to_str().unwrap(), "--retention-days", "0"],
+    ] {
+        fails_with(&proxtrace(&args), 2, &["retention-days"]);
+    }
+    assert!(!log.exists());
+}
+
+#[test]
+fn a_log_held_by_another_process_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let csv = dir.path().join("s.csv");
+    write_csv(&csv, 1_763_800_000, 10);
+    stdout(&import(&log, &csv, &[]));
+    let held = proxtrace::log::EncounterLog::open_dir(&log, proxtrace::log::LogOptions::default())
+        .unwrap();
+    let later = dir.path().join("later.csv");
+    write_csv(&later, 1_763_810_000, 10);
+    fails_with(&import(&log, &later, &[]), 1, &["in use", "encounters.ptlog"]);
+    fails_with(
+        &proxtrace(&["log", "stats", "--log", log.to_str().unwrap()]),
+        1,
+        &["in use"],
+    );
+    drop(held);
+    // A reader in this process excludes the writer in the other.
+    let reader = proxtrace::log::EncounterLog::open_dir_read_only(
+        &log,
+        proxtrace::log::LogOptions::default(),
+    )
+    .unwrap();
+    fails_with(&import(&log, &later, &[]), 1, &["in use"]);
+    stdout(&proxtrace(&["log", "stats", "--log", log.to_str().unwrap()]));
+    drop(reader);
+    stdout(&import(&log, &later, &[]));
+}
+
+#[test]
+fn an_interrupted_import_is_retried_and_a_repeated_one_is_recognised() {
+    use proxtrace::log::{EncounterLog, ImportId, LogOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let csv = dir.path().join("s.csv");
+    write_csv(&csv, 1_763_800_000, 5000);
+    // An import that died half-way (as a killed `log import` leaves it).
+    {
+        let mut l = EncounterLog::open_dir(&log, LogOptions::default()).unwrap();
+        let mut txn = l.begin_import(ImportId([9; 32])).unwrap();
+        let rows = proxtrace_cli::import::parse_csv(std::fs::File::open(&csv).unwrap()).unwrap();
+        for r in proxtrace_cli::import::aggregate(rows, Default::default()) {
+            txn.append(&r).unwrap();
+        }
+        std::mem::forget(txn);
+    }
+    assert_eq!(field(&stats(&log), "records"), "0", "an uncommitted import is invisible");
+    let out = stdout(&import(&log, &csv, &[]));
+    let stored = field(&out, "stored");
+    assert_eq!(field(&stats(&log), "records"), stored);
+    // Run again (e.g. after a kill just after the commit): recognised, nothing added.
+    let again = stdout(&import(&log, &csv, &[]));
+    assert_eq!(field(&again, "already_imported"), "true");
+    assert_eq!(field(&stats(&log), "records"), stored);
+}
+
+#[test]
+fn import_limits_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let long = dir.path().join("long.csv");
+    std::fs::write(
+        &long,
+        format!("unix_time,scheme,id,aem,rssi\n1763800000,gaen,{},01020304,-60\n", "a".repeat(5000)),
+    )
+    .unwrap();
+    fails_with(&import(&log, &long, &[]), 1, &["long.csv:2:", "longer than 4096 bytes"]);
+    #[cfg(unix)]
+    fails_with(
+        &import(&log, Path::new("/dev/zero"), &[]),
+        1,
+        &["/dev/zero:1:", "longer than 4096 bytes"],
+    );
+    assert!(!log.exists(), "a bad file touched nothing");
+    let csv = dir.path().join("s.csv");
+    write_csv(&csv, 1_763_800_000, 10);
+    fails_with(
+        &import(&log, &csv, &["--capacity-bytes", "107374182400"]),
+        1,
+        &["above the maximum of 1073741824 bytes"],
+    );
+}
+
+/// A tiny tmpfs (root only; skipped otherwise): a log larger than the free space fails at
+/// creation, and a created log keeps working when the disk fills up afterwards.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_disk_fails_at_creation_not_mid_run() {
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mnt = dir.path().join("mnt");
+    std::fs::create_dir(&mnt).unwrap();
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
+        .arg(&mnt)
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    let _guard = Unmount(mnt.clone());
+    let csv = dir.path().join("s.csv");
+    write_csv(&csv, 1_763_800_000, 2000);
+    let big = mnt.join("big");
+    fails_with(
+        &import(&big, &csv, &["--capacity-bytes", "8388608"]),
+        1,
+        &["could not reserve 8388608 bytes", "free some disk space"],
+    );
+    assert!(!big.join("encounters.ptlog").exists(), "no half-made log is left");
+    let log = mnt.join("log");
+    stdout(&import(&log, &csv, &["--capacity-bytes", "2097152"]));
+    // Fill the rest of the disk; the log's space was reserved, so imports still work.
+    let filler = std::fs::File::create(mnt.join("filler")).unwrap();
+    let mut w = std::io::BufWriter::new(filler);
+    let block = vec![0xFFu8; 64 * 1024];
+    while std::io::Write::write_all(&mut w, &block).is_ok() {}
+    drop(w);
+    let later = dir.path().join("later.csv");
+    write_csv(&later, 1_763_900_000, 2000);
+    let out = stdout(&import(&log, &later, &[]));
+    assert_ne!(field(&out, "stored"), "0");
+}
