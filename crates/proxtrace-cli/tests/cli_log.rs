@@ -225,7 +225,14 @@ fn read_commands_never_write_and_never_expire() {
     // Years later, without --now and with the shortest retention: nothing is zeroed.
     for args in [
         vec!["log", "stats", "--log", log.to_str().unwrap()],
-        vec!["log", "stats", "--log", log.to_str().unwrap(), "--retention-days", "1"],
+        vec![
+            "log",
+            "stats",
+            "--log",
+            log.to_str().unwrap(),
+            "--retention-days",
+            "1",
+        ],
         vec!["log", "export", "--log", log.to_str().unwrap(), "--csv"],
     ] {
         let out = stdout(&proxtrace(&args));
@@ -236,7 +243,12 @@ fn read_commands_never_write_and_never_expire() {
     // --now hides what is past the retention, and still deletes nothing.
     let later = (1_763_800_000u64 + 30 * 86_400).to_string();
     let out = stdout(&proxtrace(&[
-        "log", "stats", "--log", log.to_str().unwrap(), "--now", &later,
+        "log",
+        "stats",
+        "--log",
+        log.to_str().unwrap(),
+        "--now",
+        &later,
     ]));
     assert_eq!(field(&out, "records"), "0");
     assert_eq!(std::fs::read(&file).unwrap(), bytes, "a read command wrote");
@@ -244,7 +256,12 @@ fn read_commands_never_write_and_never_expire() {
     let mut perms = std::fs::metadata(&file).unwrap().permissions();
     perms.set_readonly(true);
     std::fs::set_permissions(&file, perms).unwrap();
-    let out = stdout(&proxtrace(&["log", "stats", "--log", file.to_str().unwrap()]));
+    let out = stdout(&proxtrace(&[
+        "log",
+        "stats",
+        "--log",
+        file.to_str().unwrap(),
+    ]));
     assert_ne!(field(&out, "records"), "0");
     assert_eq!(std::fs::read(&file).unwrap(), bytes);
 }
@@ -258,7 +275,13 @@ fn a_missing_log_is_an_error_and_is_not_created() {
     for args in [
         vec!["log", "stats", "--log", typo.to_str().unwrap()],
         vec!["log", "export", "--log", typo.to_str().unwrap(), "--csv"],
-        vec!["match", "--log", typo.to_str().unwrap(), "--f0", f0.to_str().unwrap()],
+        vec![
+            "match",
+            "--log",
+            typo.to_str().unwrap(),
+            "--f0",
+            f0.to_str().unwrap(),
+        ],
     ] {
         fails_with(&proxtrace(&args), 1, &["no encounter log", "lgo"]);
     }
@@ -274,9 +297,35 @@ fn retention_below_one_day_is_refused_everywhere() {
     let l = log.to_str().unwrap();
     for args in [
         vec!["log", "stats", "--log", l, "--retention-days", "0"],
-        vec!["log", "export", "--log", l, "--csv", "--retention-days", "0"],
-        vec!["log", "import", "--log", l, "--format", "csv", "--retention-days", "0", csv.to_str().unwrap()],
-        vec!["match", "--log", l, "--f0", csv.to_str().unwrap(), "--retention-days", "0"],
+        vec![
+            "log",
+            "export",
+            "--log",
+            l,
+            "--csv",
+            "--retention-days",
+            "0",
+        ],
+        vec![
+            "log",
+            "import",
+            "--log",
+            l,
+            "--format",
+            "csv",
+            "--retention-days",
+            "0",
+            csv.to_str().unwrap(),
+        ],
+        vec![
+            "match",
+            "--log",
+            l,
+            "--f0",
+            csv.to_str().unwrap(),
+            "--retention-days",
+            "0",
+        ],
     ] {
         fails_with(&proxtrace(&args), 2, &["retention-days"]);
     }
@@ -294,7 +343,11 @@ fn a_log_held_by_another_process_is_busy() {
         .unwrap();
     let later = dir.path().join("later.csv");
     write_csv(&later, 1_763_810_000, 10);
-    fails_with(&import(&log, &later, &[]), 1, &["in use", "encounters.ptlog"]);
+    fails_with(
+        &import(&log, &later, &[]),
+        1,
+        &["in use", "encounters.ptlog"],
+    );
     fails_with(
         &proxtrace(&["log", "stats", "--log", log.to_str().unwrap()]),
         1,
@@ -308,7 +361,12 @@ fn a_log_held_by_another_process_is_busy() {
     )
     .unwrap();
     fails_with(&import(&log, &later, &[]), 1, &["in use"]);
-    stdout(&proxtrace(&["log", "stats", "--log", log.to_str().unwrap()]));
+    stdout(&proxtrace(&[
+        "log",
+        "stats",
+        "--log",
+        log.to_str().unwrap(),
+    ]));
     drop(reader);
     stdout(&import(&log, &later, &[]));
 }
@@ -330,7 +388,11 @@ fn an_interrupted_import_is_retried_and_a_repeated_one_is_recognised() {
         }
         std::mem::forget(txn);
     }
-    assert_eq!(field(&stats(&log), "records"), "0", "an uncommitted import is invisible");
+    assert_eq!(
+        field(&stats(&log), "records"),
+        "0",
+        "an uncommitted import is invisible"
+    );
     let out = stdout(&import(&log, &csv, &[]));
     let stored = field(&out, "stored");
     assert_eq!(field(&stats(&log), "records"), stored);
@@ -347,10 +409,17 @@ fn import_limits_are_clear_errors() {
     let long = dir.path().join("long.csv");
     std::fs::write(
         &long,
-        format!("unix_time,scheme,id,aem,rssi\n1763800000,gaen,{},01020304,-60\n", "a".repeat(5000)),
+        format!(
+            "unix_time,scheme,id,aem,rssi\n1763800000,gaen,{},01020304,-60\n",
+            "a".repeat(5000)
+        ),
     )
     .unwrap();
-    fails_with(&import(&log, &long, &[]), 1, &["long.csv:2:", "longer than 4096 bytes"]);
+    fails_with(
+        &import(&log, &long, &[]),
+        1,
+        &["long.csv:2:", "longer than 4096 bytes"],
+    );
     #[cfg(unix)]
     fails_with(
         &import(&log, Path::new("/dev/zero"), &[]),
@@ -399,7 +468,10 @@ fn a_full_disk_fails_at_creation_not_mid_run() {
         1,
         &["could not reserve 8388608 bytes", "free some disk space"],
     );
-    assert!(!big.join("encounters.ptlog").exists(), "no half-made log is left");
+    assert!(
+        !big.join("encounters.ptlog").exists(),
+        "no half-made log is left"
+    );
     let log = mnt.join("log");
     stdout(&import(&log, &csv, &["--capacity-bytes", "2097152"]));
     // Fill the rest of the disk; the log's space was reserved, so imports still work.

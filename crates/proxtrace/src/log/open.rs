@@ -159,9 +159,16 @@ impl<B: StorageBackend> EncounterLog<B> {
         Ok(log)
     }
 
-    /// Open the log if `backend` holds one, else create it.
+    /// Open the log if `backend` holds one, else create it. A file whose header was never
+    /// written (empty, or zeros where the header goes: a creation that was cut short) is
+    /// created anew.
     pub fn open_or_create(backend: B, options: LogOptions) -> Result<Self, LogError> {
-        if backend.len()? == 0 {
+        let len = backend.len()?;
+        let mut hdr = [0u8; FILE_HEADER_LEN];
+        if len >= FILE_HEADER_LEN as u64 {
+            backend.read(0, &mut hdr)?;
+        }
+        if hdr.iter().all(|&b| b == 0) {
             Self::create(backend, options)
         } else {
             Self::open(backend, options)
@@ -280,12 +287,9 @@ impl EncounterLog<FileBackend> {
         let path = dir.join(LOG_FILE);
         let existed = path.exists();
         let backend = FileBackend::open(&path)?;
-        if backend.len()? != 0 {
-            return Self::open(backend, options);
-        }
-        let r = Self::create(backend, options);
-        if r.is_err() && !existed {
-            // Do not leave an empty file that is not a log behind.
+        let r = Self::open_or_create(backend, options);
+        if matches!(r, Err(LogError::NoSpace { .. })) && !existed {
+            // Do not leave a file that is not a log behind.
             let _ = std::fs::remove_file(&path);
         }
         r
