@@ -432,8 +432,9 @@ fn import_limits_are_clear_errors() {
     fails_with(
         &import(&log, &csv, &["--capacity-bytes", "107374182400"]),
         1,
-        &["above the maximum of 1073741824 bytes"],
+        &["above the maximum of 268435456 bytes"],
     );
+    assert!(!log.exists() || !log.join("encounters.ptlog").exists(), "nothing left behind");
 }
 
 /// A tiny tmpfs (root only; skipped otherwise): a log larger than the free space fails at

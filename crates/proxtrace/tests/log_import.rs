@@ -396,7 +396,7 @@ fn bad_options_are_typed_errors() {
     };
     let e = EncounterLog::create(MemoryBackend::new(), huge).unwrap_err();
     assert!(
-        matches!(e, LogError::CapacityTooLarge { max, .. } if max == 1 << 30),
+        matches!(e, LogError::CapacityTooLarge { max, .. } if max == 256 << 20),
         "{e}"
     );
     // A read-only handle refuses every write and changes nothing.

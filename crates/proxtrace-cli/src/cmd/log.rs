@@ -34,7 +34,7 @@ pub(crate) struct LogDir {
     /// `match`) never create or change anything and fail if it is missing.
     #[arg(long = "log", value_name = "DIR")]
     dir: PathBuf,
-    /// Capacity of a new log in bytes (fixed when the log is created; at most 1 GiB).
+    /// Capacity of a new log in bytes (fixed when the log is created; at most 256 MiB).
     #[arg(long, default_value_t = DEFAULT_CAPACITY)]
     capacity_bytes: u64,
     /// Days of records to keep (at least 1).

@@ -288,7 +288,7 @@ impl EncounterLog<FileBackend> {
         let existed = path.exists();
         let backend = FileBackend::open(&path)?;
         let r = Self::open_or_create(backend, options);
-        if matches!(r, Err(LogError::NoSpace { .. })) && !existed {
+        if r.is_err() && !existed {
             // Do not leave a file that is not a log behind.
             let _ = std::fs::remove_file(&path);
         }

@@ -12,11 +12,12 @@ use super::format::{MAX_PAGE_SIZE, MIN_PAGE_SIZE, MIN_PAGES};
 /// Default capacity: 16 MiB.
 pub const DEFAULT_CAPACITY: u64 = 16 << 20;
 
-/// Largest capacity a log may have: 1 GiB. A phone's 14 days fit in the default 16 MiB
-/// many times over (see `docs/performance.md`); the limit keeps the page-header scan at open
-/// under a second and the space reserved at creation sane. Logs declaring more are refused
+/// Largest capacity a log may have: 256 MiB, 16 times the default. A phone's 14 days fit in
+/// the default 16 MiB many times over (see `docs/performance.md`); the limit keeps the
+/// page-header scan at open (one read per page) well under a second and the space reserved
+/// at creation sane. Logs declaring more are refused
 /// at creation and at open ([`LogError::CapacityTooLarge`]).
-pub const MAX_CAPACITY: u64 = 1 << 30;
+pub const MAX_CAPACITY: u64 = 256 << 20;
 
 /// Default retention: 14 days.
 pub const DEFAULT_RETENTION_DAYS: u32 = 14;
