@@ -434,7 +434,10 @@ fn import_limits_are_clear_errors() {
         1,
         &["above the maximum of 268435456 bytes"],
     );
-    assert!(!log.exists() || !log.join("encounters.ptlog").exists(), "nothing left behind");
+    assert!(
+        !log.exists() || !log.join("encounters.ptlog").exists(),
+        "nothing left behind"
+    );
 }
 
 /// A tiny tmpfs (root only; skipped otherwise): a log larger than the free space fails at

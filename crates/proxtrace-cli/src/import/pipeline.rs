@@ -130,8 +130,7 @@ pub fn run<R: Read, E>(
         },
         sink: &mut sink,
     };
-    let mut seq = 0u64;
-    for row in rows.by_ref() {
+    for (seq, row) in rows.by_ref().enumerate() {
         let (line, sighting) = row.map_err(RunError::File)?;
         if sighting.time.utc_day().is_err() {
             return Err(RunError::File(err(
@@ -140,10 +139,9 @@ pub fn run<R: Read, E>(
             )));
         }
         stage.summary.sightings += 1;
-        seq += 1;
         heap.push(Reverse(Entry {
             time: sighting.time,
-            seq,
+            seq: seq as u64,
             line,
             sighting,
         }));
