@@ -1,6 +1,7 @@
 //! Arbitrary bytes as an encounter log file, and arbitrary damage to a valid one: opening
-//! never panics, returns only well-formed records (a damaged valid log only records that were
-//! written), and the recovered log accepts appends.
+//! (read-only: never writes; for writing: rolls back an interrupted import) never panics,
+//! returns only well-formed records (a damaged valid log only records that were written),
+//! and the recovered log accepts appends and imports.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -63,6 +64,20 @@ fuzz_target!(|data: &[u8]| {
         }
         (image, Some(written))
     };
+    // A reader writes nothing, whatever the bytes (an interrupted import included).
+    if let Ok(reader) =
+        EncounterLog::open_read_only(MemoryBackend::from_bytes(image.clone()), options())
+    {
+        for r in reader.iter().flatten() {
+            assert!(r.first_seen <= r.last_seen && r.count > 0 && r.mean_rssi <= r.max_rssi);
+        }
+        let _ = reader.stats();
+        assert_eq!(
+            reader.backend().as_bytes(),
+            &image[..],
+            "a read-only open wrote"
+        );
+    }
     let Ok(mut log) = EncounterLog::open(MemoryBackend::from_bytes(image), options()) else {
         return;
     };
@@ -86,5 +101,12 @@ fuzz_target!(|data: &[u8]| {
     }
     if log.append(&next).is_ok() {
         let _ = log.sync();
+    }
+    // And an import on the recovered log, rolled back by dropping it.
+    if let Ok(mut txn) = log.begin_import(proxtrace::log::ImportId([1; 32])) {
+        let mut later = next;
+        later.first_seen = UnixTime::from_secs(later.first_seen.as_secs() + 60);
+        later.last_seen = later.first_seen;
+        let _ = txn.append(&later);
     }
 });

@@ -14,7 +14,7 @@ mod limits;
 mod pipeline;
 
 pub use limits::{LimitExceeded, Limited, MAX_FILE_BYTES, MAX_LINE_BYTES};
-pub use pipeline::{REORDER_WINDOW, RunError, Summary, run};
+pub use pipeline::{MAX_OPEN_WINDOWS, REORDER_WINDOW, RunError, Summary, run};
 
 use std::fmt;
 use std::io::{self, BufRead, Read};

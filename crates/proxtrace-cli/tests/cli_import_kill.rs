@@ -132,7 +132,12 @@ fn main() {
         let mut child = command(&log, &file)
             .spawn()
             .unwrap_or_else(|e| panic!("spawn: {e}"));
-        let delay = typical.mul_f64(rng.random_range(0.0..1.3));
+        // Anywhere in the run, and one time in three near its end (around the commit).
+        let delay = if rng.random_range(0..3) == 0 {
+            typical.mul_f64(rng.random_range(0.85..1.1))
+        } else {
+            typical.mul_f64(rng.random_range(0.0..1.1))
+        };
         std::thread::sleep(delay);
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap_or_else(|e| panic!("wait: {e}"));

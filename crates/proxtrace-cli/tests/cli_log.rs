@@ -431,8 +431,8 @@ fn import_limits_are_clear_errors() {
     write_csv(&csv, 1_763_800_000, 10);
     fails_with(
         &import(&log, &csv, &["--capacity-bytes", "107374182400"]),
-        1,
-        &["above the maximum of 268435456 bytes"],
+        2,
+        &["capacity-bytes", "268435456"],
     );
     assert!(
         !log.exists() || !log.join("encounters.ptlog").exists(),

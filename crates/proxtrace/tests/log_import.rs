@@ -441,3 +441,35 @@ fn a_log_that_does_not_fit_fails_at_creation() {
     assert!(std::error::Error::source(&e).is_some(), "the cause is kept");
     assert!(e.to_string().contains("free some disk space"), "{e}");
 }
+
+#[test]
+fn an_encrypted_log_imports_all_or_nothing_too() {
+    use rand::SeedableRng;
+    let enc = |seed: u64| {
+        opts()
+            .with_encryption([7; 32], &mut rand::rngs::ChaCha20Rng::seed_from_u64(seed))
+            .unwrap()
+    };
+    let mut log = EncounterLog::create(MemoryBackend::new(), enc(1)).unwrap();
+    for r in before() {
+        log.append(&r).unwrap();
+    }
+    log.sync().unwrap();
+    // Interrupted: the handle goes away without a commit or a rollback.
+    let mut txn = log.begin_import(ID).unwrap();
+    for r in imported() {
+        txn.append(&r).unwrap();
+    }
+    std::mem::forget(txn);
+    let image = log.into_backend();
+    let reader = EncounterLog::open_read_only(image.clone(), enc(2)).unwrap();
+    assert_eq!(all(&reader), before());
+    let mut writer = EncounterLog::open(image, enc(3)).unwrap();
+    assert_eq!(all(&writer), before());
+    import_all(&mut writer).unwrap();
+    let mut with = before();
+    with.extend(imported());
+    let again = EncounterLog::open(writer.into_backend(), enc(4)).unwrap();
+    assert_eq!(all(&again), with);
+    assert_eq!(again.last_import(), Some(ID));
+}

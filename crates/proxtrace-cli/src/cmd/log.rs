@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use clap::{Args, Subcommand, ValueEnum};
 use proxtrace::identifier::Identifier;
 use proxtrace::log::{
-    Appended, DEFAULT_CAPACITY, EncounterLog, FileBackend, ImportId, LOG_FILE, LogError, LogOptions,
+    Appended, DEFAULT_CAPACITY, EncounterLog, FileBackend, ImportId, LOG_FILE, LogError,
+    LogOptions, MAX_CAPACITY,
 };
 use proxtrace::sighting::AggregatorConfig;
 use proxtrace::time::UnixTime;
@@ -35,7 +36,8 @@ pub(crate) struct LogDir {
     #[arg(long = "log", value_name = "DIR")]
     dir: PathBuf,
     /// Capacity of a new log in bytes (fixed when the log is created; at most 256 MiB).
-    #[arg(long, default_value_t = DEFAULT_CAPACITY)]
+    #[arg(long, default_value_t = DEFAULT_CAPACITY,
+          value_parser = clap::value_parser!(u64).range(..=MAX_CAPACITY))]
     capacity_bytes: u64,
     /// Days of records to keep (at least 1).
     #[arg(long, default_value_t = 14, value_parser = clap::value_parser!(u32).range(1..))]
