@@ -6,7 +6,6 @@ use std::path::Path;
 
 use proxtrace::log::{EncounterLog, LOG_FILE, LogOptions};
 use proxtrace::storage_key::StorageKey;
-use proxtrace::time::UnixTime;
 use proxtrace::tracer::keystore::{
     self, FileKeyStorage, KEY_STORE_FILE, KEY_STORE_TEMP_FILE, KeyStorage, KeyStoreError,
 };
@@ -49,7 +48,7 @@ fn the_encounter_log_is_created_0600() {
         capacity_bytes: 64 << 10,
         ..LogOptions::default()
     };
-    let log = EncounterLog::open_dir(dir.path(), opts, UnixTime::from_secs(1_763_800_000)).unwrap();
+    let log = EncounterLog::open_dir(dir.path(), opts).unwrap();
     drop(log);
     assert_eq!(mode(&dir.path().join(LOG_FILE)), 0o600);
 }
