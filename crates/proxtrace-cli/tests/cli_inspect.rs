@@ -19,6 +19,12 @@ fn ok(o: Output) -> String {
     String::from_utf8(o.stdout).unwrap()
 }
 
+/// An empty encounter log in `d/log` (`match` reads a log; it never creates one).
+fn empty_log(d: &Path) {
+    proxtrace::log::EncounterLog::open_dir(&d.join("log"), proxtrace::log::LogOptions::default())
+        .unwrap();
+}
+
 fn now_arg() -> String {
     (u64::from(DAY + 2) * 86_400).to_string()
 }
@@ -64,6 +70,7 @@ fn create(d: &Path, csv: &str, out: &str, num: &str, size: &str) {
 fn batch_sets_are_inspected_and_match_refuses_an_incomplete_one() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    empty_log(d);
     ok(run(
         d,
         &[
@@ -156,6 +163,7 @@ fn skipped_keys_are_reported_and_strict_refuses() {
     };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    empty_log(d);
     let rng = ring::rand::SystemRandom::new();
     let s = Signer::from_pkcs8(&Signer::generate_pkcs8(&rng).unwrap(), "key", "v1", &rng).unwrap();
     std::fs::write(d.join("pub.pem"), s.trusted_key().to_pem()).unwrap();
@@ -250,6 +258,7 @@ fn skipped_keys_are_reported_and_strict_refuses() {
 fn export_errors_name_the_file_and_say_what_is_known() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
+    empty_log(d);
     ok(run(
         d,
         &[
