@@ -7,7 +7,11 @@
 //! * Bluezone TSV: `own_id_hex \t contact_id_hex \t rssi \t timestamp` per line; the
 //!   timestamps of one file are all milliseconds (Android) or all seconds (iOS).
 //!
-//! Both are read as streams ([`Sightings`]) under the limits of [`limits`] and put in time
+//! * BTSnoop: an Android HCI snoop log (`btsnoop_hci.log`, BTSnoop v1, H4): every received
+//!   LE advertising report that carries a GAEN or Bluezone identifier, with its RSSI, at the
+//!   phone's local time converted with the UTC offset the caller gives.
+//!
+//! All are read as streams ([`Sightings`]) under the limits of [`limits`] and put in time
 //! order and aggregated by [`pipeline`] with memory that does not grow with the file.
 
 mod limits;
@@ -19,7 +23,9 @@ pub use pipeline::{MAX_OPEN_WINDOWS, REORDER_WINDOW, RunError, Summary, run};
 use std::fmt;
 use std::io::{self, BufRead, Read};
 
+use proxtrace::advert::{Beacon, decode_advertising_data};
 use proxtrace::bluezone::BluezoneId;
+use proxtrace::btsnoop::{AdvertisingReport, SnoopItem, SnoopParser, UtcOffset};
 use proxtrace::gaen::{AssociatedEncryptedMetadata, RollingProximityIdentifier};
 use proxtrace::identifier::{GaenPayload, Identifier, Scheme};
 use proxtrace::sighting::{AggregatorConfig, ScanAggregate, Sighting};
@@ -88,6 +94,8 @@ pub enum Format {
     Csv,
     /// Bluezone's `data_trace.txt`.
     BluezoneTsv,
+    /// An Android HCI snoop log, whose timestamps are the phone's local time at this offset.
+    Btsnoop(UtcOffset),
 }
 
 /// The error for an I/O error while reading at `line` (a broken limit keeps its own line).
@@ -105,6 +113,8 @@ pub enum Sightings<R: Read> {
     Csv(CsvSightings<R>),
     /// From Bluezone's `data_trace.txt`.
     BluezoneTsv(BluezoneSightings<R>),
+    /// From an Android HCI snoop log.
+    Btsnoop(BtsnoopSightings<R>),
 }
 
 impl<R: Read> fmt::Debug for Sightings<R> {
@@ -112,6 +122,7 @@ impl<R: Read> fmt::Debug for Sightings<R> {
         f.write_str(match self {
             Self::Csv(_) => "Sightings::Csv",
             Self::BluezoneTsv(_) => "Sightings::BluezoneTsv",
+            Self::Btsnoop(_) => "Sightings::Btsnoop",
         })
     }
 }
@@ -122,13 +133,14 @@ impl<R: Read> Sightings<R> {
         Ok(match format {
             Format::Csv => Self::Csv(CsvSightings::new(input)?),
             Format::BluezoneTsv => Self::BluezoneTsv(BluezoneSightings::new(input)),
+            Format::Btsnoop(offset) => Self::Btsnoop(BtsnoopSightings::new(input, offset)),
         })
     }
 
     /// The unit of a Bluezone file's timestamps, once one was read.
     pub fn unit(&self) -> Option<TimestampUnit> {
         match self {
-            Self::Csv(_) => None,
+            Self::Csv(_) | Self::Btsnoop(_) => None,
             Self::BluezoneTsv(b) => b.unit.map(|(u, _)| u),
         }
     }
@@ -141,6 +153,7 @@ impl<R: Read> Iterator for Sightings<R> {
         match self {
             Self::Csv(c) => c.next(),
             Self::BluezoneTsv(b) => b.next(),
+            Self::Btsnoop(b) => b.next(),
         }
     }
 }
@@ -380,6 +393,109 @@ impl<R: Read> BluezoneSightings<Limited<R>> {
     /// SHA-256 of the bytes read so far (the whole file once the rows are exhausted).
     pub fn digest(&self) -> [u8; 32] {
         self.input.get_ref().digest()
+    }
+}
+
+/// An Android HCI snoop log, report by report: `(record number, sighting)` for every LE
+/// advertising report carrying a GAEN or Bluezone identifier. Reports of other devices and
+/// reports without an RSSI are skipped (counted in [`BtsnoopSightings::skipped`]); a log cut
+/// mid-record (a phone that was still writing) ends at the last whole record.
+pub struct BtsnoopSightings<R: Read> {
+    input: R,
+    parser: SnoopParser,
+    offset: UtcOffset,
+    buf: Vec<u8>,
+    done: bool,
+    skipped: u64,
+}
+
+impl<R: Read> BtsnoopSightings<R> {
+    /// Read `input`, converting the phone's local times with `offset`.
+    pub fn new(input: R, offset: UtcOffset) -> Self {
+        Self {
+            input,
+            parser: SnoopParser::new(),
+            offset,
+            buf: vec![0; 64 << 10],
+            done: false,
+            skipped: 0,
+        }
+    }
+
+    /// Reports skipped so far (other devices, malformed payloads, no RSSI).
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    fn sighting(&mut self, r: &AdvertisingReport) -> Result<Option<Sighting>, ImportError> {
+        let line = r.record + 1;
+        let Some(rssi) = r.rssi else {
+            self.skipped += 1;
+            return Ok(None);
+        };
+        let identifier =
+            match decode_advertising_data(&r.data).map(|d| (d.beacon, d.tx_power_level)) {
+                Ok((Beacon::Identifier(id), tx)) => (id, tx),
+                _ => {
+                    self.skipped += 1;
+                    return Ok(None);
+                }
+            };
+        let time = r
+            .time
+            .to_unix_time(self.offset)
+            .map_err(|e| err(line, format!("record time: {e}")))?;
+        Ok(Some(Sighting {
+            identifier: identifier.0,
+            rssi,
+            tx_power: r.tx_power.or(identifier.1),
+            time,
+        }))
+    }
+}
+
+impl<R: Read> Iterator for BtsnoopSightings<R> {
+    type Item = Result<(u64, Sighting), ImportError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            match self.parser.poll() {
+                Ok(Some(SnoopItem::AdvertisingReport(r))) => match self.sighting(&r) {
+                    Ok(Some(s)) => return Some(Ok((r.record + 1, s))),
+                    Ok(None) => continue,
+                    Err(e) => return Some(Err(e)),
+                },
+                Ok(Some(_)) => continue,
+                Ok(None) if self.done => return None,
+                Ok(None) => match self.input.read(&mut self.buf) {
+                    Ok(0) => {
+                        self.done = true;
+                        // A log cut mid-record ends at its last whole record.
+                        let _ = self.parser.finish();
+                    }
+                    Ok(n) => self.parser.push(&self.buf[..n]),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        let record = self.parser.stats().records;
+                        return Some(Err(read_error(&e, record + 1)));
+                    }
+                },
+                Err(e) => {
+                    let record = self.parser.stats().records;
+                    return Some(Err(err(
+                        record + 1,
+                        format!("not a usable BTSnoop log: {e}"),
+                    )));
+                }
+            }
+        }
+    }
+}
+
+impl<R: Read> BtsnoopSightings<Limited<R>> {
+    /// SHA-256 of the bytes read so far (the whole file once the reports are exhausted).
+    pub fn digest(&self) -> [u8; 32] {
+        self.input.digest()
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Args, Subcommand, ValueEnum};
+use proxtrace::btsnoop::UtcOffset;
 use proxtrace::identifier::Identifier;
 use proxtrace::log::{
     Appended, DEFAULT_CAPACITY, EncounterLog, FileBackend, ImportId, LOG_FILE, LogError,
@@ -138,6 +139,9 @@ pub(crate) enum Format {
     Csv,
     /// Bluezone's export: own_id_hex, contact_id_hex, rssi, timestamp (ms or s), tab-separated.
     BluezoneTsv,
+    /// An Android HCI snoop log (btsnoop_hci.log): every received GAEN or Bluezone
+    /// advertisement with its RSSI. Needs --utc-offset (the log is in the phone's local time).
+    Btsnoop,
 }
 
 #[derive(Debug, Args)]
@@ -147,8 +151,33 @@ pub(crate) struct ImportArgs {
     /// Input format.
     #[arg(long, value_enum)]
     format: Format,
+    /// For btsnoop: the phone's offset from UTC when it wrote the log, as +HH:MM, -HH:MM or
+    /// seconds east of UTC (e.g. +02:00 or 7200 for UTC+2).
+    #[arg(long, value_parser = parse_utc_offset, allow_hyphen_values = true)]
+    utc_offset: Option<UtcOffset>,
     /// The file to import.
     file: PathBuf,
+}
+
+/// `+HH:MM`, `-HH:MM`, `HH:MM` or whole seconds east of UTC.
+fn parse_utc_offset(s: &str) -> Result<UtcOffset, String> {
+    let secs: i64 = if let Some((h, m)) = s.split_once(':') {
+        let neg = h.starts_with('-');
+        let h: i64 = h
+            .trim_start_matches(['+', '-'])
+            .parse()
+            .map_err(|_| format!("{s:?} is not +HH:MM"))?;
+        let m: i64 = m.parse().map_err(|_| format!("{s:?} is not +HH:MM"))?;
+        if m >= 60 {
+            return Err(format!("{s:?}: minutes must be below 60"));
+        }
+        let v = h * 3600 + m * 60;
+        if neg { -v } else { v }
+    } else {
+        s.parse()
+            .map_err(|_| format!("{s:?} is neither +HH:MM nor a number of seconds"))?
+    };
+    UtcOffset::from_secs(secs).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Args)]
@@ -188,9 +217,22 @@ fn open_input(path: &Path) -> Result<File, CliError> {
 /// bad), then the records are written as one import that is committed at the end — a kill or
 /// a full disk leaves none of them, and the same command can simply be run again.
 fn import_file(a: &ImportArgs) -> Result<(), CliError> {
-    let format = match a.format {
-        Format::Csv => import::Format::Csv,
-        Format::BluezoneTsv => import::Format::BluezoneTsv,
+    let format = match (a.format, a.utc_offset) {
+        (Format::Csv, None) => import::Format::Csv,
+        (Format::BluezoneTsv, None) => import::Format::BluezoneTsv,
+        (Format::Btsnoop, Some(offset)) => import::Format::Btsnoop(offset),
+        (Format::Btsnoop, None) => {
+            return Err(CliError::usage(
+                "--utc-offset",
+                "a btsnoop log is in the phone's local time: give its offset from UTC (e.g. +02:00)",
+            ));
+        }
+        (_, Some(_)) => {
+            return Err(CliError::usage(
+                "--utc-offset",
+                "only applies to --format btsnoop (the other formats are in UTC)",
+            ));
+        }
     };
     let config = AggregatorConfig::default();
     let file_error =

@@ -77,6 +77,11 @@ impl<R: Read> Limited<R> {
         Self::with_limits(inner, MAX_LINE_BYTES, MAX_FILE_BYTES)
     }
 
+    /// Wrap a binary input: the file size is limited, lines are not counted.
+    pub fn binary(inner: R) -> Self {
+        Self::with_limits(inner, usize::MAX, MAX_FILE_BYTES)
+    }
+
     /// Wrap `inner` with other limits (tests).
     pub fn with_limits(inner: R, max_line: usize, max_total: u64) -> Self {
         Self {

@@ -129,7 +129,12 @@ pub fn run<R: Read, E>(
     config: AggregatorConfig,
     mut sink: impl FnMut(&ScanAggregate) -> Result<(), E>,
 ) -> Result<Summary, RunError<E>> {
-    let mut rows = Sightings::new(format, Limited::new(input)).map_err(RunError::File)?;
+    // A snoop log is binary: its file size is limited, not its "lines".
+    let limited = match format {
+        Format::Btsnoop(_) => Limited::binary(input),
+        _ => Limited::new(input),
+    };
+    let mut rows = Sightings::new(format, limited).map_err(RunError::File)?;
     let mut heap: BinaryHeap<Reverse<Entry>> = BinaryHeap::new();
     let mut stage = Stage {
         agg: Aggregator::new(config),
@@ -174,6 +179,7 @@ pub fn run<R: Read, E>(
     stage.summary.digest = match &rows {
         Sightings::Csv(c) => c.digest(),
         Sightings::BluezoneTsv(b) => b.digest(),
+        Sightings::Btsnoop(b) => b.digest(),
     };
     Ok(stage.summary)
 }
