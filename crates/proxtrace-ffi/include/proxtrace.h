@@ -6,7 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-// Result codes. `PT_OK` is 0; every other value has a message from [`pt_result_message`].
+// `pt_tracer_handle_*` and `pt_tracer_handle_advertisement`: the `tx_power` argument when the
+// platform reported none (Android's `ScanResult.TX_POWER_NOT_PRESENT` is the same value).
+#define PT_TX_POWER_UNKNOWN 127
+
+// Result codes. `PT_OK` is 0; every other value has a message from `pt_result_message`.
 enum pt_result
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -16,7 +20,7 @@ enum pt_result
   PT_OK = 0,
   // A required pointer argument was null.
   PT_NULL_ARGUMENT = 1,
-  // An argument is invalid (not UTF-8, out of range).
+  // An argument is invalid (not UTF-8, out of range, a refused time).
   PT_INVALID_ARGUMENT = 2,
   // The output buffer is too small; the needed length was written to the length argument.
   PT_BUFFER_TOO_SMALL = 3,
@@ -26,7 +30,7 @@ enum pt_result
   PT_IO = 5,
   // The key store or the encounter log is corrupt (it is never replaced automatically).
   PT_CORRUPT_STORE = 6,
-  // The bytes are not a proximity advertisement.
+  // Reserved: no longer returned (a foreign beacon is `PT_OK` with `PT_EVENT_IGNORED`).
   PT_NOT_AN_ADVERTISEMENT = 7,
   // The export file is malformed.
   PT_BAD_EXPORT = 8,
@@ -36,8 +40,14 @@ enum pt_result
   PT_BAD_F0 = 10,
   // A panic was caught (a bug in proxtrace); the tracer must not be used again.
   PT_PANIC = 11,
-  // Any other failure (see the tracer's last error).
+  // Any other failure (see the last error).
   PT_INTERNAL = 12,
+  // The directory is in use by another open tracer (in this process or another); nothing
+  // was read or changed.
+  PT_BUSY = 13,
+  // The directory is sealed with another storage key, or sealed and no `storage_key` was
+  // given, or was created without one; nothing was read or changed.
+  PT_WRONG_KEY = 14,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -47,42 +57,152 @@ typedef uint32_t pt_result;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
-// An opaque tracer handle: a tracer whose key store and encounter log live in a directory.
-// Create with `pt_tracer_open`, release with `pt_tracer_free`. Usable from any thread; calls
-// on one handle are serialised.
+// What happened (`pt_event.kind`).
+enum pt_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // No event: `pt_tracer_poll_event` has nothing more.
+  PT_EVENT_NONE = 0,
+  // A reception's identifier was recorded (`scheme` says which).
+  PT_EVENT_RECORDED = 1,
+  // A reception was not recorded, for an ordinary reason (`ignored` says which): another
+  // kind of device, a malformed payload, a disabled scheme, or this phone's own identifier.
+  PT_EVENT_IGNORED = 2,
+  // A Bluezone iOS phone: connect, read its identifier characteristic (at most once per
+  // device per Bluezone slot) and hand the 12 bytes to `pt_tracer_handle_gatt_identifier`.
+  PT_EVENT_NEEDS_GATT_READ = 3,
+  // New keys started (the first, a new UTC day, or fresh keys after a report); the key
+  // store was saved before they are used.
+  PT_EVENT_KEYS_ROLLED = 4,
+  // Data past the retention period was deleted (`keys`, `log_pages`).
+  PT_EVENT_EXPIRED = 5,
+  // Events were dropped because nobody polled them (`dropped`).
+  PT_EVENT_EVENTS_DROPPED = 6,
+  // The identifiers changed: call `pt_tracer_advertisement` and re-register every
+  // advertisement (with a new random address).
+  PT_EVENT_ADVERTISE = 7,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum pt_event_kind pt_event_kind;
+#else
+typedef uint32_t pt_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Which scheme (`pt_event.scheme`).
+enum pt_scheme
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not about one scheme.
+  PT_SCHEME_NONE = 0,
+  // Google/Apple Exposure Notification v1.2.
+  PT_SCHEME_GAEN = 1,
+  // Bluezone v2.
+  PT_SCHEME_BLUEZONE = 2,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum pt_scheme pt_scheme;
+#else
+typedef uint32_t pt_scheme;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// Why a reception was ignored (`pt_event.ignored`).
+enum pt_ignored
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // Not an ignored reception.
+  PT_IGNORED_NONE = 0,
+  // Another kind of device (no GAEN or Bluezone payload): the usual case.
+  PT_IGNORED_NOT_PROXIMITY = 1,
+  // A GAEN or Bluezone payload that does not decode (wrong length, truncated).
+  PT_IGNORED_MALFORMED = 2,
+  // A scheme this tracer does not speak (see `schemes` in the configuration).
+  PT_IGNORED_SCHEME_DISABLED = 3,
+  // One of this tracer's own recent identifiers.
+  PT_IGNORED_OWN = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum pt_ignored pt_ignored;
+#else
+typedef uint32_t pt_ignored;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+// An opaque tracer handle: a tracer whose key store and encounter log live in a directory,
+// which it holds locked until it is closed. Create with `pt_tracer_open`, release with
+// `pt_tracer_close` (or `pt_tracer_free`). Usable from any thread; calls on one handle are
+// serialised.
 typedef struct pt_tracer pt_tracer;
+
+// One event. Fields that do not apply to its `kind` are 0.
+typedef struct pt_event {
+  // What happened.
+  pt_event_kind kind;
+  // `PT_EVENT_RECORDED`, `PT_EVENT_IGNORED` of a disabled scheme: which scheme.
+  pt_scheme scheme;
+  // `PT_EVENT_IGNORED`: why.
+  pt_ignored ignored;
+  // `PT_EVENT_EXPIRED`: keys deleted.
+  uint64_t keys;
+  // `PT_EVENT_EXPIRED`: log pages zeroed.
+  uint64_t log_pages;
+  // `PT_EVENT_EVENTS_DROPPED`: how many.
+  uint64_t dropped;
+} pt_event;
 
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
 
-// A static, NUL-terminated message for a result code (unknown codes included).
-const char *pt_result_message(uint32_t code);
-
 // The library version, a static NUL-terminated string such as `"0.1.0"`.
 const char *pt_version(void);
 
-// Open (or create) the tracer in directory `dir` with a JSON configuration (`TracerConfig`;
-// null or `""` for the defaults) and store the handle in `*out_tracer`. A corrupt key store
-// or log is an error (`PT_CORRUPT_STORE`) and is left untouched.
+// Open (or create) the tracer in directory `dir` with a JSON configuration (`TracerConfig`,
+// see `docs/embedding.md`; null or `""` for the defaults) and store the handle in
+// `*out_tracer`. Nothing is written until the first call that carries the time; matching
+// works at once. Fails with:
+// `PT_BUSY` if the directory is open elsewhere (another handle, in this or another process);
+// `PT_WRONG_KEY` if `storage_key` does not fit the directory; `PT_CORRUPT_STORE` for a
+// corrupt key store or log (left untouched); `PT_BAD_CONFIG`; `PT_IO`. The message (naming
+// the directory) is readable with `pt_last_error` on the same thread.
 //
 // # Safety
 // `dir` and `config_json` are null or NUL-terminated strings; `out_tracer` is null or valid
 // for a write.
 pt_result pt_tracer_open(const char *dir, const char *config_json, struct pt_tracer **out_tracer);
 
-// Release a tracer (flushing nothing: call `pt_tracer_handle_timeout`/`pt_tracer_flush`
-// first). `NULL` is a no-op.
+// Release a tracer and its directory lock, flushing nothing (pending sightings of open
+// scan instances are lost: prefer `pt_tracer_close`). `NULL` is a no-op.
 //
 // # Safety
 // `t` is null or a handle from `pt_tracer_open` not yet freed; it must not be used after.
 void pt_tracer_free(struct pt_tracer *t);
 
+// Flush (close every open scan instance into the log and make it durable), then release the
+// tracer and its directory lock. The handle is released even when the flush fails (the
+// result says so, `PT_IO`). `NULL` is a no-op returning `PT_OK`.
+//
+// # Safety
+// `t` is null or a handle from `pt_tracer_open` not yet freed; it must not be used after.
+pt_result pt_tracer_close(struct pt_tracer *t);
+
 // The payloads to broadcast at `now` (unix seconds) into `buf` (`*len` in: capacity; out:
 // length), as records `kind (1 byte) ‖ length (1 byte) ‖ data`: kind 1 = GAEN service data
 // for UUID 0xFD6F (20 bytes), kind 2 = Bluezone manufacturer data for company 0x22B5 (12
-// bytes). `*out_next_change` (may be null) receives when to call again and re-register with
-// a new random address. 36 bytes always suffice.
+// bytes). Broadcast each record as its own legacy advertisement (both together do not fit
+// the 31 bytes of one): one advertising set per record. `*out_next_change` (may be null)
+// receives when to call again and re-register every set with a new random address. 36
+// bytes always suffice.
 //
 // # Safety
 // `t` a live handle; `len` valid; `buf` has `*len` writable bytes; `out_next_change` null or
@@ -93,28 +213,17 @@ pt_result pt_tracer_advertisement(const struct pt_tracer *t,
                                   size_t *len,
                                   uint64_t *out_next_change);
 
-// Hand in a received advertisement: its raw AD bytes (a legacy advertisement, Android's
-// 62-byte `ScanRecord.getBytes()`, or extended advertising data up to 254 bytes), RSSI in dBm
-// and when it was heard. Ordinary radio traffic is not an error: a foreign beacon returns
-// `PT_OK` (it is ignored). Errors are for what the app must act on (I/O, a refused time).
-//
-// # Safety
-// `t` a live handle; `bytes` points to `len` readable bytes.
-pt_result pt_tracer_handle_advertisement(const struct pt_tracer *t,
-                                         const uint8_t *ad,
-                                         size_t len,
-                                         int8_t rssi,
-                                         uint64_t now);
-
 // Let time pass (close scan instances into the log, sync it, roll keys over, expire old
-// data). Call at least at the time `pt_tracer_poll_timeout` gives.
+// data). Call at least at the time `pt_tracer_poll_timeout` gives. A time in milliseconds,
+// outside 2000–2105 or more than `max_clock_skew_secs` from the tracer's clock is refused
+// (`PT_INVALID_ARGUMENT`) and changes nothing.
 //
 // # Safety
 // `t` a live handle.
 pt_result pt_tracer_handle_timeout(const struct pt_tracer *t, uint64_t now);
 
 // Like `pt_tracer_handle_timeout`, and writes when to call again to `*out_next` (unix
-// seconds).
+// seconds; never before `now`).
 //
 // # Safety
 // `t` a live handle; `out_next` valid for a write.
@@ -126,10 +235,28 @@ pt_result pt_tracer_poll_timeout(const struct pt_tracer *t, uint64_t now, uint64
 // `t` a live handle.
 pt_result pt_tracer_flush(const struct pt_tracer *t, uint64_t now);
 
-// The keys a positive user uploads for `[from, to]` (unix seconds), as JSON
+// The next housekeeping event into `*out_event`: `PT_EVENT_KEYS_ROLLED`, `PT_EVENT_EXPIRED`,
+// `PT_EVENT_ADVERTISE` (re-register the advertisements), `PT_EVENT_EVENTS_DROPPED`; kind
+// `PT_EVENT_NONE` when there is none. Events pile up from every call that takes the time; at
+// most 256 are kept (older ones are dropped and counted). Receptions' events are not queued:
+// each `pt_tracer_handle_*` call returns its own.
+//
+// # Safety
+// `t` a live handle; `out_event` valid for a write.
+pt_result pt_tracer_poll_event(const struct pt_tracer *t, struct pt_event *out_event);
+
+// The keys a positive user uploads for `[from, to]` (unix seconds; `to` is clamped to the
+// tracer's clock, so `UINT64_MAX` means "up to now"), as JSON
 // `{"gaen":[{"key_data":"<base64>","rolling_start_interval_number":N,"rolling_period":N}],
-// "f0":{"data":[…]}}`. The tracer re-keys at once. Too small a buffer → `PT_BUFFER_TOO_SMALL`
-// with the needed length; calling again returns the same keys.
+// "f0":{"data":[…]}}`. The tracer re-keys at once (a `PT_EVENT_ADVERTISE` follows: re-register
+// the advertisements), so nothing broadcast after the report links to it.
+//
+// Retries return the same keys: after `PT_BUFFER_TOO_SMALL` (or any failure to deliver)
+// the report is held and the next call returns exactly it, whatever its `from`/`to` and
+// however much time passed; after a delivered report, a call with the same `from` and `to`
+// returns the same keys. Needs the time: right after open, hand it in first
+// (`pt_tracer_handle_timeout`) or use `pt_tracer_diagnosis_keys_at`; otherwise
+// `PT_INVALID_ARGUMENT`.
 //
 // # Safety
 // `t` a live handle; `len` valid; `buf` has `*len` writable bytes.
@@ -139,10 +266,40 @@ pt_result pt_tracer_diagnosis_keys(const struct pt_tracer *t,
                                    uint8_t *buf,
                                    size_t *len);
 
-// Match a GAEN export zip against the log. `config_json` (null for defaults):
-// `{"public_keys":[{"pem":"…","key_id":"…","key_version":"…"}],"allow_unsigned":false,
-// "match":{…MatchConfig…}}`. The result (`MatchResult` JSON: `exposed`,
-// `exposure_windows`, `daily_summaries`) goes to `buf`.
+// `pt_tracer_diagnosis_keys` after handing in the current time `now` (as
+// `pt_tracer_handle_timeout` would): works right after open.
+//
+// # Safety
+// As `pt_tracer_diagnosis_keys`.
+pt_result pt_tracer_diagnosis_keys_at(const struct pt_tracer *t,
+                                      uint64_t now,
+                                      uint64_t from,
+                                      uint64_t to,
+                                      uint8_t *buf,
+                                      size_t *len);
+
+// The message of the last failure on this tracer (NUL-terminated, cut on a UTF-8 character
+// boundary to fit; empty if none) into `buf` of `len` bytes. `pt_last_error` gives the
+// calling thread's last failure, with or without a handle.
+//
+// # Safety
+// `t` a live handle; `buf` has `len` writable bytes.
+pt_result pt_tracer_last_error(const struct pt_tracer *t, char *buf, size_t len);
+
+// The message of the last call on this thread that failed (any `pt_*` function, including a
+// `pt_tracer_open` that returned no handle), NUL-terminated into `buf` of `len` bytes and
+// cut on a UTF-8 character boundary to fit; empty if no call on this thread has failed.
+// Successful calls leave it as it is. Returns `PT_NULL_ARGUMENT` if `buf` is null or `len`
+// is 0.
+//
+// # Safety
+// `buf` is null or has `len` writable bytes.
+pt_result pt_last_error(char *buf, size_t len);
+
+// Match a GAEN export zip against the log (right after open too). `config_json` (null for
+// defaults): `{"public_keys":[{"pem":"…","key_id":"…","key_version":"…"}],
+// "allow_unsigned":false,"match":{…MatchConfig…}}`. The result (`MatchResult` JSON:
+// `exposed`, `exposure_windows`, `daily_summaries`) goes to `buf`.
 //
 // # Safety
 // `t` a live handle; `zip` has `zip_len` readable bytes; `config_json` null or a C string;
@@ -153,6 +310,23 @@ pt_result pt_tracer_match_export(const struct pt_tracer *t,
                                  const char *config_json,
                                  uint8_t *buf,
                                  size_t *len);
+
+// Match a batch of GAEN export zips (a day's batch set, at most 1024 files) in one pass:
+// `zips[i]` has `zip_lens[i]` bytes. Every file must parse and verify, or nothing is matched
+// and the last error names the file (`export file 2 of 3: …`). `config_json` and the result
+// as for `pt_tracer_match_export`: one `MatchResult` over the keys of all files.
+//
+// # Safety
+// `t` a live handle; `zips` and `zip_lens` have `count` elements (both may be null when
+// `count` is 0) and each `zips[i]` has `zip_lens[i]` readable bytes; `config_json` null or a
+// C string; `len` valid; `buf` has `*len` writable bytes.
+pt_result pt_tracer_match_exports(const struct pt_tracer *t,
+                                  const uint8_t *const *zips,
+                                  const size_t *zip_lens,
+                                  size_t count,
+                                  const char *config_json,
+                                  uint8_t *buf,
+                                  size_t *len);
 
 // Match a Bluezone F0 payload (`json`, `json_len` bytes) against the log; `config_json` as
 // for `pt_tracer_match_export` (only `match` applies). The result JSON goes to `buf`.
@@ -166,12 +340,100 @@ pt_result pt_tracer_match_f0(const struct pt_tracer *t,
                              uint8_t *buf,
                              size_t *len);
 
-// The message of the last failure on this tracer (NUL-terminated, truncated to fit; empty if
-// none) into `buf` of `len` bytes.
+// Hand in a received advertisement's raw AD bytes — a legacy advertisement, Android's
+// 62-byte `ScanRecord.getBytes()` (advertising data then scan response, zero-padded: the
+// data ends at the first zero-length AD structure), or extended advertising data (up to 254
+// bytes) — with its RSSI (dBm) and when it was heard. A foreign beacon returns `PT_OK` (it
+// is ignored). Kept as it was; `pt_tracer_handle_advertising_data` also reports the event.
 //
 // # Safety
-// `t` a live handle; `buf` has `len` writable bytes.
-pt_result pt_tracer_last_error(const struct pt_tracer *t, char *buf, size_t len);
+// `t` a live handle; `ad` points to `len` readable bytes.
+pt_result pt_tracer_handle_advertisement(const struct pt_tracer *t,
+                                         const uint8_t *ad,
+                                         size_t len,
+                                         int8_t rssi,
+                                         uint64_t now);
+
+// Raw AD bytes, as `pt_tracer_handle_advertisement`, with the TX power the platform
+// reported beside them (`PT_TX_POWER_UNKNOWN` for none; a TX power AD structure inside the
+// bytes is found by the tracer) and the event written to `*out_event` (may be null).
+//
+// # Safety
+// `t` a live handle; `ad` points to `len` readable bytes; `out_event` null or valid for a
+// write.
+pt_result pt_tracer_handle_advertising_data(const struct pt_tracer *t,
+                                            const uint8_t *ad,
+                                            size_t len,
+                                            int8_t rssi,
+                                            int8_t tx_power_dbm,
+                                            uint64_t now,
+                                            struct pt_event *out_event);
+
+// Service data the platform already split out — Android's `ScanRecord.getServiceData()`,
+// iOS's `kCBAdvDataServiceData` — by its service UUID: `uuid` is `uuid_len` bytes
+// big-endian, 2 (16-bit, e.g. `FD 6F` for GAEN), 4 (32-bit) or 16 (128-bit), as iOS's
+// `CBUUID.data` gives it; another length is `PT_INVALID_ARGUMENT`.
+//
+// # Safety
+// `t` a live handle; `uuid` has `uuid_len` readable bytes; `data` has `len` readable bytes;
+// `out_event` null or valid for a write.
+pt_result pt_tracer_handle_service_data(const struct pt_tracer *t,
+                                        const uint8_t *uuid,
+                                        size_t uuid_len,
+                                        const uint8_t *data,
+                                        size_t len,
+                                        int8_t rssi,
+                                        int8_t tx_power_dbm,
+                                        uint64_t now,
+                                        struct pt_event *out_event);
+
+// Manufacturer-specific data the platform already split out — Android's
+// `ScanRecord.getManufacturerSpecificData()` — with its company identifier (`data` excludes
+// it). iOS's `kCBAdvDataManufacturerData` starts with the company identifier, little-endian:
+// pass `data[0] | data[1] << 8` and the bytes after it.
+//
+// # Safety
+// `t` a live handle; `data` has `len` readable bytes; `out_event` null or valid for a write.
+pt_result pt_tracer_handle_manufacturer_data(const struct pt_tracer *t,
+                                             uint16_t company_id,
+                                             const uint8_t *data,
+                                             size_t len,
+                                             int8_t rssi,
+                                             int8_t tx_power_dbm,
+                                             uint64_t now,
+                                             struct pt_event *out_event);
+
+// One advertised service UUID without data (iOS's `kCBAdvDataServiceUUIDs`, one call per
+// UUID; `uuid` as for `pt_tracer_handle_service_data`). The Bluezone iOS service
+// `00004E56-73F5-4BC4-A12F-17D1AD07A667` gives `PT_EVENT_NEEDS_GATT_READ`; anything else is
+// ignored.
+//
+// # Safety
+// `t` a live handle; `uuid` has `uuid_len` readable bytes; `out_event` null or valid for a
+// write.
+pt_result pt_tracer_handle_service_uuid(const struct pt_tracer *t,
+                                        const uint8_t *uuid,
+                                        size_t uuid_len,
+                                        int8_t rssi,
+                                        uint64_t now,
+                                        struct pt_event *out_event);
+
+// The value of a Bluezone iOS phone's identifier characteristic
+// `00004E56-73F5-4BC4-A12F-17D1AD07A689` (12 bytes), read over GATT after
+// `PT_EVENT_NEEDS_GATT_READ`, with the RSSI of the connection. A value of another length is
+// ignored (`PT_EVENT_IGNORED`, `PT_IGNORED_MALFORMED`).
+//
+// # Safety
+// `t` a live handle; `id` has `len` readable bytes; `out_event` null or valid for a write.
+pt_result pt_tracer_handle_gatt_identifier(const struct pt_tracer *t,
+                                           const uint8_t *id,
+                                           size_t len,
+                                           int8_t rssi,
+                                           uint64_t now,
+                                           struct pt_event *out_event);
+
+// A static, NUL-terminated message for a result code (unknown codes included).
+const char *pt_result_message(uint32_t code);
 
 #ifdef __cplusplus
 }  // extern "C"
