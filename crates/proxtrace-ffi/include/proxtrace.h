@@ -247,16 +247,18 @@ pt_result pt_tracer_poll_event(const struct pt_tracer *t, struct pt_event *out_e
 
 // The keys a positive user uploads for `[from, to]` (unix seconds; `to` is clamped to the
 // tracer's clock, so `UINT64_MAX` means "up to now"), as JSON
-// `{"gaen":[{"key_data":"<base64>","rolling_start_interval_number":N,"rolling_period":N}],
-// "f0":{"data":[…]}}`. The tracer re-keys at once (a `PT_EVENT_ADVERTISE` follows: re-register
-// the advertisements), so nothing broadcast after the report links to it.
+// `{"report_time":N,"gaen":[{"key_data":"<base64>","rolling_start_interval_number":N,
+// "rolling_period":N}],"f0":{"data":[…]}}` (`f0` last: the Bluezone F0 payload to upload). The tracer re-keys at once (a `PT_EVENT_ADVERTISE`
+// follows: re-register the advertisements), so nothing broadcast after the report links to
+// it.
 //
-// Retries return the same keys: after `PT_BUFFER_TOO_SMALL` (or any failure to deliver)
-// the report is held and the next call returns exactly it, whatever its `from`/`to` and
-// however much time passed; after a delivered report, a call with the same `from` and `to`
-// returns the same keys. Needs the time: right after open, hand it in first
-// (`pt_tracer_handle_timeout`) or use `pt_tracer_diagnosis_keys_at`; otherwise
-// `PT_INVALID_ARGUMENT`.
+// Every retry returns the same keys, never the fresh ones: a call whose `from` is before the
+// last report's `report_time` returns that report again, whatever its `to` and however much
+// time passed (while the handle stays open); after `PT_BUFFER_TOO_SMALL` (or any failure to
+// deliver) the next call returns the undelivered report whatever its arguments. A later,
+// new report passes `from` ≥ the previous `report_time`. Needs the time: right after open,
+// hand it in first (`pt_tracer_handle_timeout`) or use `pt_tracer_diagnosis_keys_at`;
+// otherwise `PT_INVALID_ARGUMENT`.
 //
 // # Safety
 // `t` a live handle; `len` valid; `buf` has `*len` writable bytes.

@@ -37,6 +37,8 @@ pub(crate) struct Session {
     /// A report computed but not delivered (the caller's buffer was too small): the next
     /// report call returns it, whatever its arguments and whenever it comes.
     held_report: Option<Zeroizing<String>>,
+    /// The last report, returned again to retries.
+    last_report: Option<report::LastReport>,
 }
 
 /// A platform's TX power argument (`PT_TX_POWER_UNKNOWN` for none).
@@ -66,17 +68,17 @@ impl Session {
     /// key store is checked now; a corrupt one is an error and is left as it is. Nothing is
     /// written until the first call that carries the time.
     pub(crate) fn open(dir: &str, config_json: Option<&str>) -> Result<Self, Failure> {
-        let config: TracerConfig = match config_json {
-            Some(s) if !s.trim().is_empty() => {
-                serde_json::from_str(s).map_err(|e| Failure::new(pt_result::PT_BAD_CONFIG, e))?
-            }
-            _ => TracerConfig::default(),
-        };
         if dir.is_empty() {
             return Err(Failure::invalid(
                 "dir is empty; pass the tracer's directory (e.g. the app's files directory)",
             ));
         }
+        let config: TracerConfig = match config_json {
+            Some(s) if !s.trim().is_empty() => serde_json::from_str(s).map_err(|e| {
+                Failure::new(pt_result::PT_BAD_CONFIG, format!("{dir}: config_json: {e}"))
+            })?,
+            _ => TracerConfig::default(),
+        };
         let dir = PathBuf::from(dir);
         let tracer = Tracer::open_dir(&dir, config, &mut rand::rngs::SysRng)
             .map_err(|e| errors::open_failure(&dir, e))?;
@@ -85,6 +87,7 @@ impl Session {
             events: VecDeque::new(),
             dropped: 0,
             held_report: None,
+            last_report: None,
         })
     }
 

@@ -1,12 +1,14 @@
 //! A positive user's report: the keys to upload, as JSON, and the post-report guarantee
 //! across retries.
 //!
-//! The core returns the same keys when asked again with the same `from` and `to`, whenever
-//! that happens. Hosts also retry in other ways — a too-small buffer, then a retry whose `to`
-//! is a later "now" — and such a retry must not publish the fresh keys the report started
-//! (that would link what the phone broadcast after the report to the published keys). So a
-//! report that could not be delivered is held here, and the next report call returns exactly
-//! it, whatever its arguments and its time.
+//! Hosts retry in many ways: after a too-small buffer, after a failed upload, with the same
+//! arguments or with a `to` (and a `from`) recomputed from a later "now", within seconds or
+//! hours. No retry may publish the fresh keys the report started — that would link what the
+//! phone broadcast after the report to the published keys. So the session keeps the last
+//! report: a call whose `from` is before that report's time is a retry and returns exactly
+//! it (a report that could not be delivered is returned by the next call whatever its
+//! arguments). A later report must start at or after the previous one (`from ≥
+//! report_time`, which the JSON carries). The memory lasts while the handle is open.
 
 use serde::Serialize;
 use zeroize::Zeroizing;
@@ -26,15 +28,25 @@ struct GaenKeyJson {
 
 #[derive(Serialize)]
 struct DiagnosisKeysJson {
+    /// The tracer's clock at the report: a later report passes `from` at or after it.
+    report_time: u64,
     gaen: Vec<GaenKeyJson>,
+    /// Last, so that a host can cut the F0 payload off the end.
     f0: serde_json::Value,
+}
+
+/// The last report this session made: when, and what it returned.
+pub(crate) struct LastReport {
+    at: u64,
+    json: Zeroizing<String>,
 }
 
 impl Session {
     /// The keys to upload, as JSON `{"gaen":[{"key_data","rolling_start_interval_number",
-    /// "rolling_period"}],"f0":{"data":[…]}}` (key_data base64, as key servers take it).
-    /// `to` is clamped to the tracer's clock. A held report (see [`Session::hold_report`])
-    /// is returned instead, whatever the arguments.
+    /// "rolling_period"}],"f0":{"data":[…]}}` after `"report_time":N` (key_data base64, as key
+    /// servers take it). `to` is clamped to the tracer's clock. A held report (see
+    /// [`Session::hold_report`]) is returned instead, whatever the arguments; so is the last
+    /// report when `from` is before its time (a retry).
     pub(crate) fn diagnosis_keys(
         &mut self,
         from: u64,
@@ -43,12 +55,17 @@ impl Session {
         if let Some(held) = self.held_report.take() {
             return Ok(held);
         }
+        if let Some(last) = &self.last_report
+            && from < last.at
+        {
+            return Ok(last.json.clone());
+        }
         use base64::Engine as _;
-        if self.tracer.clock().is_none() {
+        let Some(now) = self.tracer.clock() else {
             return Err(Failure::invalid(
                 "the tracer has no time yet: hand it the current time first (pt_tracer_handle_timeout, Tracer.handleTimeout), or use the call that takes it (pt_tracer_diagnosis_keys_at, Tracer.diagnosisKeysAt)",
             ));
-        }
+        };
         let keys = self
             .tracer
             .diagnosis_keys(UnixTime::from_secs(from), UnixTime::from_secs(to))
@@ -58,6 +75,7 @@ impl Session {
         let f0: serde_json::Value = serde_json::from_str(&write_f0(&keys.bluezone))
             .map_err(|e| Failure::new(pt_result::PT_INTERNAL, e))?;
         let out = DiagnosisKeysJson {
+            report_time: now.as_secs(),
             gaen: keys
                 .gaen
                 .iter()
@@ -70,9 +88,14 @@ impl Session {
                 .collect(),
             f0,
         };
-        serde_json::to_string(&out)
+        let json = serde_json::to_string(&out)
             .map(Zeroizing::new)
-            .map_err(|e| Failure::new(pt_result::PT_INTERNAL, e))
+            .map_err(|e| Failure::new(pt_result::PT_INTERNAL, e))?;
+        self.last_report = Some(LastReport {
+            at: now.as_secs(),
+            json: json.clone(),
+        });
+        Ok(json)
     }
 
     /// [`Session::diagnosis_keys`] after handing in the time `now` (right after open, when

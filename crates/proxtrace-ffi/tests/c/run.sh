@@ -1,13 +1,20 @@
 #!/usr/bin/env bash
 # Build the static library with the C ABI, check the committed header is what cbindgen
-# generates, then compile tests/c/two_phones.c against both and run it under
-# AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind. Runs from anywhere.
+# generates, then compile the C programs in tests/c/ against both and run each under
+# AddressSanitizer + UndefinedBehaviorSanitizer and under valgrind:
+#   two_phones.c  the original API, kept as it was;
+#   phones.c      62-byte scan records, decoded service data, a GATT identifier, events,
+#                 close, a batch of signed exports (from the health_authority example);
+#   btsnoop.c     real Android HCI logs (../shared/fielddata; skipped with a notice if absent).
+# Runs from anywhere.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../../../.." && pwd)"
 CRATE="$ROOT/crates/proxtrace-ffi"
 cd "$ROOT"
 T="${CARGO_TARGET_DIR:-$ROOT/target}"
 cargo build -p proxtrace-ffi --lib
+cargo build -p proxtrace-ffi --example health_authority
+export PT_HEALTH_AUTHORITY="$T/debug/examples/health_authority"
 if ! command -v cbindgen >/dev/null 2>&1; then
     cargo install cbindgen --locked --version 0.29.4
 fi
@@ -17,9 +24,11 @@ if ! diff -u "$CRATE/include/proxtrace.h" "$T/proxtrace.h.generated"; then
     exit 1
 fi
 LIBS="$T/debug/libproxtrace_ffi.a -lpthread -ldl -lm"
-gcc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all \
-    -fno-omit-frame-pointer -I"$CRATE/include" "$CRATE/tests/c/two_phones.c" $LIBS -o "$T/two_phones_asan"
-ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$T/two_phones_asan"
-gcc -std=c11 -Wall -Wextra -Werror -g -I"$CRATE/include" "$CRATE/tests/c/two_phones.c" $LIBS -o "$T/two_phones"
-valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
-    --error-exitcode=1 "$T/two_phones"
+for prog in two_phones phones; do
+    gcc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all \
+        -fno-omit-frame-pointer -I"$CRATE/include" "$CRATE/tests/c/$prog.c" $LIBS -o "$T/${prog}_asan"
+    ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$T/${prog}_asan"
+    gcc -std=c11 -Wall -Wextra -Werror -g -I"$CRATE/include" "$CRATE/tests/c/$prog.c" $LIBS -o "$T/$prog"
+    valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-possibly-lost=no \
+        --error-exitcode=1 "$T/$prog"
+done
