@@ -245,6 +245,14 @@ pt_result pt_tracer_flush(const struct pt_tracer *t, uint64_t now);
 // `t` a live handle; `out_event` valid for a write.
 pt_result pt_tracer_poll_event(const struct pt_tracer *t, struct pt_event *out_event);
 
+// The encounter log's figures as JSON (`{"records":N,"distinct_identifiers":N,
+// "first_seen":T,"last_seen":T,"bytes_used":N,"capacity_bytes":N,"encrypted":B,…}`) into
+// `buf`: what the log holds durably (open scan instances join it at a flush).
+//
+// # Safety
+// `t` a live handle; `len` valid; `buf` has `*len` writable bytes.
+pt_result pt_tracer_log_stats(const struct pt_tracer *t, uint8_t *buf, size_t *len);
+
 // The keys a positive user uploads for `[from, to]` (unix seconds; `to` is clamped to the
 // tracer's clock, so `UINT64_MAX` means "up to now"), as JSON
 // `{"report_time":N,"gaen":[{"key_data":"<base64>","rolling_start_interval_number":N,

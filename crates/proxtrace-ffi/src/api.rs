@@ -253,6 +253,22 @@ pub unsafe extern "C" fn pt_tracer_poll_event(
     })
 }
 
+/// The encounter log's figures as JSON (`{"records":N,"distinct_identifiers":N,
+/// "first_seen":T,"last_seen":T,"bytes_used":N,"capacity_bytes":N,"encrypted":B,…}`) into
+/// `buf`: what the log holds durably (open scan instances join it at a flush).
+///
+/// # Safety
+/// `t` a live handle; `len` valid; `buf` has `*len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pt_tracer_log_stats(
+    t: *const pt_tracer,
+    buf: *mut u8,
+    len: *mut usize,
+) -> pt_result {
+    // SAFETY: `t`, `buf`, `len` per the contract.
+    call(|| unsafe { with_output(t, buf, len, |s| s.log_stats().map(String::into_bytes)) })
+}
+
 /// The shared body of the report calls: deliver the JSON, or hold it for the retry.
 ///
 /// # Safety

@@ -485,3 +485,17 @@ pub extern "system" fn Java_org_proxtrace_Tracer_matchF0<'l>(
     })
     .resolve::<ThrowRuntimeExAndDefault>()
 }
+
+/// `static native String logStats(long handle)`.
+#[unsafe(no_mangle)]
+pub extern "system" fn Java_org_proxtrace_Tracer_logStats<'l>(
+    mut env: EnvUnowned<'l>,
+    _class: JClass<'l>,
+    h: jlong,
+) -> JString<'l> {
+    env.with_env(|env| -> Result<JString<'l>, JavaError> {
+        let json = with(h, |s| s.log_stats())?;
+        Ok(env.new_string(json)?)
+    })
+    .resolve::<ThrowRuntimeExAndDefault>()
+}

@@ -31,7 +31,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 pub use api::{
     pt_tracer, pt_tracer_advertisement, pt_tracer_close, pt_tracer_diagnosis_keys,
     pt_tracer_diagnosis_keys_at, pt_tracer_flush, pt_tracer_free, pt_tracer_handle_timeout,
-    pt_tracer_last_error, pt_tracer_open, pt_tracer_poll_event, pt_tracer_poll_timeout,
+    pt_tracer_last_error, pt_tracer_log_stats, pt_tracer_open, pt_tracer_poll_event,
+    pt_tracer_poll_timeout,
 };
 pub use event::{PT_TX_POWER_UNKNOWN, pt_event, pt_event_kind, pt_ignored, pt_scheme};
 pub use last_error::pt_last_error;

@@ -216,6 +216,17 @@ impl Session {
         self.tracer.flush().map_err(tracer_failure)
     }
 
+    /// The encounter log's figures (`LogStats` JSON: records, distinct identifiers, first and
+    /// last seen, bytes used, capacity, encrypted…); what is durable, not open scan instances.
+    pub(crate) fn log_stats(&self) -> Result<String, Failure> {
+        let stats = self
+            .tracer
+            .log()
+            .stats()
+            .map_err(|e| tracer_failure(e.into()))?;
+        serde_json::to_string(&stats).map_err(|e| Failure::new(pt_result::PT_INTERNAL, e))
+    }
+
     /// Close every scan instance and make the log durable, without a time (closing).
     pub(crate) fn flush_now(&mut self) -> Result<(), Failure> {
         self.tracer.flush().map_err(tracer_failure)

@@ -334,6 +334,12 @@ int main(void) {
     result = match_batch(t[BOB], (const uint8_t **)zips, zip_lens, 3, trust, &r);
     CHECK(r == PT_OK && strstr(result, "\"exposed\":true"), "bob after reopen: %s", result);
     free(result);
+    char stats[1024];
+    size_t slen = sizeof stats - 1;
+    EXPECT(pt_tracer_log_stats(t[BOB], (uint8_t *)stats, &slen), PT_OK);
+    stats[slen] = 0;
+    const char *rec_field = strstr(stats, "\"records\":");
+    CHECK(rec_field && strtoull(rec_field + 10, NULL, 10) >= 3, "bob's log after close: %s", stats);
     /* A report needs the time: right after open it says so (or use pt_tracer_diagnosis_keys_at). */
     klen = sizeof tiny;
     EXPECT(pt_tracer_diagnosis_keys(t[BOB], 0, UINT64_MAX, tiny, &klen), PT_INVALID_ARGUMENT);

@@ -117,8 +117,9 @@ public final class Tracer implements AutoCloseable {
     /** What to broadcast at {@code now}: one legacy advertisement per non-null payload. */
     public synchronized Advertisement advertisement(long now) {
         byte[] raw;
+        long h = live();
         try {
-            raw = advertisement(live(), now);
+            raw = advertisement(h, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -135,8 +136,9 @@ public final class Tracer implements AutoCloseable {
 
     /** A received advertisement: {@code ScanRecord.getBytes()}, its RSSI, and when (kept; see {@link #handleAdvertisingData}). */
     public synchronized void handleAdvertisement(byte[] scanRecord, int rssi, long now) {
+        long h = live();
         try {
-            handleAdvertisement(live(), scanRecord, rssi, now);
+            handleAdvertisement(h, scanRecord, rssi, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -148,8 +150,9 @@ public final class Tracer implements AutoCloseable {
      * or {@link #TX_POWER_UNKNOWN}. Returns the event.
      */
     public synchronized int handleAdvertisingData(byte[] data, int rssi, int txPower, long now) {
+        long h = live();
         try {
-            return handleAdvertisingData(live(), data, rssi, txPower, now);
+            return handleAdvertisingData(h, data, rssi, txPower, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -157,8 +160,9 @@ public final class Tracer implements AutoCloseable {
 
     /** Decoded service data: {@code ScanRecord.getServiceData()}'s entries ({@code parcelUuid.getUuid()}). Returns the event. */
     public synchronized int handleServiceData(UUID uuid, byte[] data, int rssi, int txPower, long now) {
+        long h = live();
         try {
-            return handleServiceData(live(), uuid.getMostSignificantBits(), uuid.getLeastSignificantBits(), data, rssi, txPower, now);
+            return handleServiceData(h, uuid.getMostSignificantBits(), uuid.getLeastSignificantBits(), data, rssi, txPower, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -166,8 +170,9 @@ public final class Tracer implements AutoCloseable {
 
     /** Decoded manufacturer data: {@code ScanRecord.getManufacturerSpecificData()}'s entries. Returns the event. */
     public synchronized int handleManufacturerData(int companyId, byte[] data, int rssi, int txPower, long now) {
+        long h = live();
         try {
-            return handleManufacturerData(live(), companyId, data, rssi, txPower, now);
+            return handleManufacturerData(h, companyId, data, rssi, txPower, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -175,8 +180,9 @@ public final class Tracer implements AutoCloseable {
 
     /** One advertised service UUID without data; {@link #BLUEZONE_IOS_SERVICE} gives {@link #EVENT_NEEDS_GATT_READ}. */
     public synchronized int handleServiceUuid(UUID uuid, int rssi, long now) {
+        long h = live();
         try {
-            return handleServiceUuid(live(), uuid.getMostSignificantBits(), uuid.getLeastSignificantBits(), rssi, now);
+            return handleServiceUuid(h, uuid.getMostSignificantBits(), uuid.getLeastSignificantBits(), rssi, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -184,8 +190,9 @@ public final class Tracer implements AutoCloseable {
 
     /** The 12-byte value of {@link #BLUEZONE_IOS_ID_CHARACTERISTIC}, read over GATT. Returns the event. */
     public synchronized int handleGattIdentifier(byte[] id, int rssi, long now) {
+        long h = live();
         try {
-            return handleGattIdentifier(live(), id, rssi, now);
+            return handleGattIdentifier(h, id, rssi, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -193,8 +200,9 @@ public final class Tracer implements AutoCloseable {
 
     /** Let time pass; returns when to call again (unix seconds). */
     public synchronized long handleTimeout(long now) {
+        long h = live();
         try {
-            return handleTimeout(live(), now);
+            return handleTimeout(h, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -202,8 +210,9 @@ public final class Tracer implements AutoCloseable {
 
     /** Close open scan instances into the log and make it durable (before the app is suspended). */
     public synchronized void flush(long now) {
+        long h = live();
         try {
-            flush(live(), now);
+            flush(h, now);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -212,8 +221,9 @@ public final class Tracer implements AutoCloseable {
     /** The next housekeeping event, or null when there is none. */
     public synchronized Event pollEvent() {
         long[] v;
+        long h = live();
         try {
-            v = pollEvent(live());
+            v = pollEvent(h);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -226,8 +236,9 @@ public final class Tracer implements AutoCloseable {
      * (right after open use {@link #diagnosisKeysAt}).
      */
     public synchronized String diagnosisKeys(long from, long to) {
+        long h = live();
         try {
-            return diagnosisKeys(live(), from, to);
+            return diagnosisKeys(h, from, to);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -235,8 +246,9 @@ public final class Tracer implements AutoCloseable {
 
     /** {@link #diagnosisKeys} after handing in the current time {@code now}. */
     public synchronized String diagnosisKeysAt(long now, long from, long to) {
+        long h = live();
         try {
-            return diagnosisKeysAt(live(), now, from, to);
+            return diagnosisKeysAt(h, now, from, to);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -244,8 +256,9 @@ public final class Tracer implements AutoCloseable {
 
     /** Match a GAEN export zip; returns the result JSON ({@code exposed}, windows, summaries). */
     public synchronized String matchExport(byte[] zip, String configJson) {
+        long h = live();
         try {
-            return matchExport(live(), zip, configJson);
+            return matchExport(h, zip, configJson);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -253,8 +266,9 @@ public final class Tracer implements AutoCloseable {
 
     /** Match a day's batch set of GAEN export zips in one pass (at most 1024); every file must verify. */
     public synchronized String matchExports(byte[][] zips, String configJson) {
+        long h = live();
         try {
-            return matchExports(live(), zips, configJson);
+            return matchExports(h, zips, configJson);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -262,8 +276,19 @@ public final class Tracer implements AutoCloseable {
 
     /** Match a Bluezone F0 payload; returns the result JSON. */
     public synchronized String matchF0(String f0Json, String configJson) {
+        long h = live();
         try {
-            return matchF0(live(), f0Json, configJson);
+            return matchF0(h, f0Json, configJson);
+        } catch (RuntimeException e) {
+            throw TracerException.from(e);
+        }
+    }
+
+    /** The encounter log's figures as JSON ({@code records}, {@code encrypted}, …): what is durable. */
+    public synchronized String logStats() {
+        long h = live();
+        try {
+            return logStats(h);
         } catch (RuntimeException e) {
             throw TracerException.from(e);
         }
@@ -307,4 +332,5 @@ public final class Tracer implements AutoCloseable {
     private static native String matchExport(long handle, byte[] zip, String configJson);
     private static native String matchExports(long handle, byte[][] zips, String configJson);
     private static native String matchF0(long handle, String f0Json, String configJson);
+    private static native String logStats(long handle);
 }

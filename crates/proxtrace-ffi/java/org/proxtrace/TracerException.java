@@ -44,13 +44,17 @@ public final class TracerException extends RuntimeException {
         return code >= 0 && code < NAMES.length ? NAMES[code] : "PT_UNKNOWN";
     }
 
-    /** The native layer throws RuntimeException("PT_NAME: message"); give it its code. */
+    /** The native layer throws RuntimeException("… PT_NAME: message"); give it its code. */
     static TracerException from(RuntimeException e) {
         String m = e.getMessage() == null ? "" : e.getMessage();
-        int colon = m.indexOf(':');
-        String head = colon > 0 ? m.substring(0, colon) : m;
-        for (int c = 0; c < NAMES.length; c++) {
-            if (NAMES[c].equals(head)) return new TracerException(c, m, e);
+        int start = m.indexOf("PT_");
+        if (start >= 0) {
+            m = m.substring(start);
+            int colon = m.indexOf(':');
+            String head = colon > 0 ? m.substring(0, colon) : m;
+            for (int c = 0; c < NAMES.length; c++) {
+                if (NAMES[c].equals(head)) return new TracerException(c, m, e);
+            }
         }
         return new TracerException(PT_INTERNAL, "PT_INTERNAL: " + m, e);
     }
