@@ -12,9 +12,14 @@ use crate::result::{Failure, pt_result};
 fn log_failure(e: LogError) -> Failure {
     match e {
         LogError::Io(e) => Failure::new(pt_result::PT_IO, e),
-        e @ (LogError::KeyRequired | LogError::NotEncrypted | LogError::WrongKey) => {
+        e @ (LogError::KeyRequired | LogError::WrongKey) => {
             Failure::new(pt_result::PT_WRONG_KEY, e)
         }
+        LogError::NotEncrypted => Failure::new(
+            pt_result::PT_WRONG_KEY,
+            "storage_key was given but this directory's encounter log was created without one; open it without storage_key, or move the directory away to start a sealed one",
+        ),
+        e @ LogError::Crypto(_) => Failure::new(pt_result::PT_INTERNAL, e),
         e @ LogError::InvalidOptions(_) => Failure::new(pt_result::PT_BAD_CONFIG, e),
         other => Failure::new(pt_result::PT_CORRUPT_STORE, other),
     }
@@ -26,6 +31,12 @@ pub(crate) fn tracer_failure(e: TracerError) -> Failure {
         TracerError::Config(m) => Failure::new(pt_result::PT_BAD_CONFIG, m),
         TracerError::Log(e) => log_failure(e),
         TracerError::KeyStore(KeyStoreError::Io(e)) => Failure::new(pt_result::PT_IO, e),
+        TracerError::KeyStore(e @ (KeyStoreError::KeyRequired | KeyStoreError::WrongKey)) => {
+            Failure::new(pt_result::PT_WRONG_KEY, e)
+        }
+        TracerError::KeyStore(e @ (KeyStoreError::Crypto(_) | KeyStoreError::Random(_))) => {
+            Failure::new(pt_result::PT_INTERNAL, e)
+        }
         TracerError::KeyStore(e) => Failure::new(pt_result::PT_CORRUPT_STORE, e),
         refused @ (TracerError::Time(_) | TracerError::ClockSkew { .. } | TracerError::NoClock) => {
             Failure::new(pt_result::PT_INVALID_ARGUMENT, refused)

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::log::DEFAULT_CAPACITY;
 use crate::sighting::AggregatorConfig;
+use crate::storage_key::StorageKey;
 use crate::time::{EN_INTERVAL_SECONDS, SlotsPerDay};
 
 use super::TracerError;
@@ -73,6 +74,13 @@ pub struct TracerConfig {
     /// An input whose time is further than this from the tracer's clock (ahead or behind) is
     /// refused and changes nothing. Default 86 400 s (one day); at least 60 s.
     pub max_clock_skew_secs: u64,
+    /// The host's 32-byte storage key, as 64 hexadecimal digits (`"storage_key"` in JSON). It
+    /// seals both the key store and the encounter log with ChaCha20-Poly1305, so no key or
+    /// identifier is stored in plaintext. Keep it where the platform keeps secrets (Android
+    /// Keystore wrapping, iOS Keychain). Without it both files are still created with mode
+    /// 0600. A wrong key is an error that reads and changes nothing. Never serialised.
+    #[serde(skip_serializing)]
+    pub storage_key: Option<StorageKey>,
 }
 
 impl Default for TracerConfig {
@@ -91,6 +99,7 @@ impl Default for TracerConfig {
             aggregation: AggregatorConfig::default(),
             log_capacity_bytes: DEFAULT_CAPACITY,
             max_clock_skew_secs: 86_400,
+            storage_key: None,
         }
     }
 }

@@ -157,7 +157,10 @@ impl<B: StorageBackend, K: KeyStorage> std::fmt::Debug for Tracer<B, K> {
 impl Tracer<FileBackend, FileKeyStorage> {
     /// Open (or create) a tracer whose key store (`keys.ptks`) and log (`encounters.ptlog`)
     /// live in `dir`. A corrupt key store is an error, never silently replaced. Nothing is
-    /// expired or written until the first [`Input::Timeout`].
+    /// expired or written until the first [`Input::Timeout`]. With
+    /// [`TracerConfig::storage_key`] both files are sealed with it; a wrong or missing key
+    /// is refused (the key store is checked before the log is opened or created) and
+    /// changes nothing.
     pub fn open_dir<R: TryCryptoRng + ?Sized>(
         dir: &Path,
         config: TracerConfig,
@@ -165,8 +168,17 @@ impl Tracer<FileBackend, FileKeyStorage> {
     ) -> Result<Self, TracerError> {
         config.validate()?;
         std::fs::create_dir_all(dir).map_err(|e| TracerError::Log(e.into()))?;
-        let log = EncounterLog::open_dir(dir, config.log_options())?;
-        Self::new(config, log, FileKeyStorage::new(dir), rng)
+        let mut key_storage = FileKeyStorage::new(dir);
+        // A wrong or missing storage key is refused before the log is opened or created.
+        if let Some(bytes) = key_storage.load().map_err(KeyStoreError::Io)? {
+            keystore::check(&bytes, config.storage_key.as_ref())?;
+        }
+        let mut options = config.log_options();
+        if let Some(key) = &config.storage_key {
+            options.encryption = Some(key.log_encryption(rng)?);
+        }
+        let log = EncounterLog::open_dir(dir, options)?;
+        Self::new(config, log, key_storage, rng)
     }
 }
 
@@ -202,7 +214,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         let slots_per_day = config.slots_per_day()?;
         let (keys, keys_dirty) = match key_storage.load().map_err(KeyStoreError::Io)? {
             Some(bytes) => {
-                let d = keystore::decode(&bytes, None)?;
+                let d = keystore::decode(&bytes, config.storage_key.as_ref())?;
                 // A legacy (version 1) store is rewritten in the current format at the first
                 // timeout — not here: construction only reads.
                 (KeySchedule { keys: d.keys }, d.needs_rewrite)
@@ -431,7 +443,11 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
     }
 
     fn persist_keys(&mut self) -> Result<(), TracerError> {
-        let bytes = keystore::encode(&self.keys.keys, None, &mut self.rng)?;
+        let bytes = keystore::encode(
+            &self.keys.keys,
+            self.config.storage_key.as_ref(),
+            &mut self.rng,
+        )?;
         self.key_storage.store(&bytes).map_err(KeyStoreError::Io)?;
         Ok(())
     }
