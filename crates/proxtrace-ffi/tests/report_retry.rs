@@ -83,7 +83,10 @@ fn pattern(
         assert!(d.contains(b), "a pre-report broadcast is not in the report");
     }
     for a in &after {
-        assert!(!d.contains(a), "the retry publishes a key broadcast after the report");
+        assert!(
+            !d.contains(a),
+            "the retry publishes a key broadcast after the report"
+        );
     }
     (first, retried)
 }
@@ -122,7 +125,11 @@ fn delivered_then_the_upload_fails_and_a_retry_recomputes_its_window() {
         |t, r| Some(t.diagnosis_keys(r - DAY_AGO, r).unwrap()),
         |t, _, later| t.diagnosis_keys(later - DAY_AGO, later).unwrap(),
     );
-    assert_eq!(first.unwrap(), retried, "the retry returns the report itself");
+    assert_eq!(
+        first.unwrap(),
+        retried,
+        "the retry returns the report itself"
+    );
 }
 
 #[test]
@@ -150,5 +157,8 @@ fn a_later_report_from_the_report_time_is_a_new_report() {
     let second = t.diagnosis_keys(r, u64::MAX).unwrap();
     assert_ne!(first, second);
     let d = derivable(&second);
-    assert!(fresh.iter().all(|f| d.contains(f)), "the new report covers the fresh keys");
+    assert!(
+        fresh.iter().all(|f| d.contains(f)),
+        "the new report covers the fresh keys"
+    );
 }

@@ -57,7 +57,10 @@ fn header_docs_java_and_messages_agree() {
     assert!(codes.len() >= 15, "{codes:?}");
     let docs = std::fs::read_to_string(format!("{CRATE}/../../docs/embedding.md")).unwrap();
     let java = java_constants("TracerException.java", "PT_");
-    assert_eq!(java, codes, "TracerException's PT_* constants match the header");
+    assert_eq!(
+        java, codes,
+        "TracerException's PT_* constants match the header"
+    );
     for (name, value) in &codes {
         let row = format!("| `{name}` | {value} |");
         assert!(docs.contains(&row), "docs/embedding.md lacks the row {row}");
@@ -78,7 +81,10 @@ fn header_docs_java_and_messages_agree() {
         .collect();
     assert_eq!(java_constants("Tracer.java", "IGNORED_"), ignored);
     for (name, value) in header_enum("pt_event_kind") {
-        assert!(docs.contains(&format!("| `{name}` | {value} |")), "docs lack {name}");
+        assert!(
+            docs.contains(&format!("| `{name}` | {value} |")),
+            "docs lack {name}"
+        );
     }
 }
 
@@ -116,34 +122,58 @@ fn produce_every_code() -> Vec<pt_result> {
     // SAFETY: a live handle, a 4-byte buffer, valid pointers.
     expect(
         unsafe {
-            pt_tracer_advertisement(t.raw(), START, buf.as_mut_ptr(), &mut len, std::ptr::null_mut())
+            pt_tracer_advertisement(
+                t.raw(),
+                START,
+                buf.as_mut_ptr(),
+                &mut len,
+                std::ptr::null_mut(),
+            )
         },
         pt_result::PT_BUFFER_TOO_SMALL,
     );
     assert_eq!(len, 36);
     let other = tempfile::tempdir().unwrap();
-    expect(open(other.path(), "{\"schemes\":").err().unwrap().0, pt_result::PT_BAD_CONFIG);
     expect(
-        open(std::path::Path::new("/dev/null/proxtrace"), BOTH).err().unwrap().0,
+        open(other.path(), "{\"schemes\":").err().unwrap().0,
+        pt_result::PT_BAD_CONFIG,
+    );
+    expect(
+        open(std::path::Path::new("/dev/null/proxtrace"), BOTH)
+            .err()
+            .unwrap()
+            .0,
         pt_result::PT_IO,
     );
     expect(
-        t.match_exports(&[b"PK\x03\x04 not a zip".to_vec()], Some("{\"allow_unsigned\":true}"))
-            .err()
-            .unwrap(),
+        t.match_exports(
+            &[b"PK\x03\x04 not a zip".to_vec()],
+            Some("{\"allow_unsigned\":true}"),
+        )
+        .err()
+        .unwrap(),
         pt_result::PT_BAD_EXPORT,
     );
     let report = t.diagnosis_keys(0, u64::MAX).unwrap();
     let (zips, _trust) = support::publish(&report, 1);
-    expect(t.match_exports(&zips, None).err().unwrap(), pt_result::PT_BAD_SIGNATURE);
-    expect(t.match_f0("{\"data\":[{}]}").err().unwrap(), pt_result::PT_BAD_F0);
+    expect(
+        t.match_exports(&zips, None).err().unwrap(),
+        pt_result::PT_BAD_SIGNATURE,
+    );
+    expect(
+        t.match_f0("{\"data\":[{}]}").err().unwrap(),
+        pt_result::PT_BAD_F0,
+    );
     // PT_BUSY: the log lock (see the blocked note in the report) — produced by
     // `second_open_is_busy` once the log branch's lock lands.
     // PT_WRONG_KEY: another key than the directory was sealed with.
     let sealed = tempfile::tempdir().unwrap();
     let key = |k: &str| format!("{{\"storage_key\":\"{}\"}}", k.repeat(64));
     drop(open(sealed.path(), &key("a")).unwrap());
-    expect(open(sealed.path(), &key("b")).err().unwrap().0, pt_result::PT_WRONG_KEY);
+    expect(
+        open(sealed.path(), &key("b")).err().unwrap().0,
+        pt_result::PT_WRONG_KEY,
+    );
     // PT_CORRUPT_STORE: a damaged key store, left as it is.
     drop(t);
     let ks = dir.path().join("keys.ptks");
@@ -151,7 +181,10 @@ fn produce_every_code() -> Vec<pt_result> {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x55;
     std::fs::write(&ks, &bytes).unwrap();
-    expect(open(dir.path(), BOTH).err().unwrap().0, pt_result::PT_CORRUPT_STORE);
+    expect(
+        open(dir.path(), BOTH).err().unwrap().0,
+        pt_result::PT_CORRUPT_STORE,
+    );
     assert_eq!(std::fs::read(&ks).unwrap(), bytes, "left as it is");
     seen
 }
@@ -177,7 +210,10 @@ fn a_foreign_beacon_is_pt_ok_through_every_entry() {
     ignored(t.advertising_data(&[0; 62], -50, START).unwrap());
     ignored(t.service_data16(0x180f, &[99], -50, START).unwrap());
     ignored(t.service_data16(0xfd6f, &[1; 19], -50, START).unwrap());
-    ignored(t.manufacturer_data(0x004c, &[2, 21, 0], -50, START).unwrap());
+    ignored(
+        t.manufacturer_data(0x004c, &[2, 21, 0], -50, START)
+            .unwrap(),
+    );
     ignored(t.manufacturer_data(0x22b5, &[1; 11], -50, START).unwrap());
     let uuid = [0x18u8, 0x0d];
     let mut e = support::pt_event_none();
@@ -189,7 +225,14 @@ fn a_foreign_beacon_is_pt_ok_through_every_entry() {
         );
         ignored(e);
         assert_eq!(
-            pt_tracer_handle_gatt_identifier(t.raw(), junk.as_ptr(), junk.len(), -50, START, &mut e),
+            pt_tracer_handle_gatt_identifier(
+                t.raw(),
+                junk.as_ptr(),
+                junk.len(),
+                -50,
+                START,
+                &mut e
+            ),
             pt_result::PT_OK
         );
         ignored(e);
@@ -235,7 +278,11 @@ fn last_error_is_cut_on_a_character_boundary() {
     let mut big = [0u8; 512];
     // SAFETY: a live handle and a 512-byte buffer.
     unsafe { pt_tracer_last_error(t.0.raw(), big.as_mut_ptr().cast(), big.len()) };
-    let msg = CStr::from_bytes_until_nul(&big).unwrap().to_str().unwrap().to_owned();
+    let msg = CStr::from_bytes_until_nul(&big)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
     assert!(msg.contains("refused"), "{msg}");
     for len in 1..msg.len() + 2 {
         let mut buf = vec![0xffu8; len];

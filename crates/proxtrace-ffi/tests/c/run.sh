@@ -15,6 +15,16 @@ T="${CARGO_TARGET_DIR:-$ROOT/target}"
 cargo build -p proxtrace-ffi --lib
 cargo build -p proxtrace-ffi --example health_authority
 export PT_HEALTH_AUTHORITY="$T/debug/examples/health_authority"
+# Real HCI logs (other people's data: read in place, converted under the target directory).
+FIELD="${PROXTRACE_FIELDDATA_DIR:-$ROOT/../shared/fielddata}/dp3t-exp34/btsnoop"
+if [ -f "$FIELD/01.btsnoop" ] && [ -f "$FIELD/02.btsnoop" ]; then
+    cargo build -p proxtrace-ffi --example btsnoop_records
+    "$T/debug/examples/btsnoop_records" "$T/btsnoop-records.txt" "$FIELD/01.btsnoop" "$FIELD/02.btsnoop"
+    export PT_BTSNOOP_RECORDS="$T/btsnoop-records.txt"
+else
+    echo "skipping the btsnoop C test: $FIELD not found (set PROXTRACE_FIELDDATA_DIR to the fielddata folder)" >&2
+    unset PT_BTSNOOP_RECORDS
+fi
 if ! command -v cbindgen >/dev/null 2>&1; then
     cargo install cbindgen --locked --version 0.29.4
 fi
@@ -24,7 +34,7 @@ if ! diff -u "$CRATE/include/proxtrace.h" "$T/proxtrace.h.generated"; then
     exit 1
 fi
 LIBS="$T/debug/libproxtrace_ffi.a -lpthread -ldl -lm"
-for prog in two_phones phones; do
+for prog in two_phones phones btsnoop; do
     gcc -std=c11 -Wall -Wextra -Werror -g -fsanitize=address,undefined -fno-sanitize-recover=all \
         -fno-omit-frame-pointer -I"$CRATE/include" "$CRATE/tests/c/$prog.c" $LIBS -o "$T/${prog}_asan"
     ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 "$T/${prog}_asan"
