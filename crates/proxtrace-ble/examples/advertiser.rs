@@ -1,6 +1,6 @@
 //! Broadcast rotating identifiers from a Linux laptop until Ctrl-C.
 //!
-//! `cargo run --release -p proxtrace-ble --example advertiser -- [--scheme gaen|bluezone] [--dir DIR] [--seconds N]`
+//! `cargo run --release -p proxtrace-ble --example advertiser -- [--scheme gaen|bluezone] [--dir DIR] [--seconds N] [--no-gatt]`
 //!
 //! Keys live in DIR (default `./proxtrace-adv`). The tracer's run loop drives it: at every
 //! `Output::Advertise` the old advertisement is unregistered and the new one registered, so
@@ -32,6 +32,10 @@ struct Args {
     /// Stop after this many seconds (default: until Ctrl-C).
     #[arg(long)]
     seconds: Option<u64>,
+    /// With Bluezone, do not serve the Bluezone iOS GATT service (and its connectable
+    /// advertisement) from which iPhones read the identifier.
+    #[arg(long)]
+    no_gatt: bool,
 }
 
 #[tokio::main]
@@ -52,6 +56,7 @@ async fn main() {
     let mut tracer =
         Tracer::open_dir(&args.dir, config, &mut rand::rngs::SysRng).unwrap_or_else(|e| fail(&e));
     let mut adv = Advertiser::new().await.unwrap_or_else(|e| fail(&e));
+    adv.serve_bluezone_gatt(!args.no_gatt);
     let stop = args
         .seconds
         .map(|s| tokio::time::Instant::now() + Duration::from_secs(s));

@@ -4,7 +4,8 @@
 //!
 //! A live table (scheme, short ID, RSSI, times seen, last seen) refreshes in place; every
 //! reception goes through a tracer (its run loop: `handle_input` / `poll_output`) into the
-//! encounter log in DIR (default `./proxtrace-scan`). With no adapter or no BlueZ it says so in
+//! encounter log in DIR (default `./proxtrace-scan`). Bluezone iOS phones are read over GATT
+//! (once per device per slot, beside the scan). With no adapter or no BlueZ it says so in
 //! one line and exits with status 1. See `docs/ble.md`.
 
 use std::collections::BTreeMap;
@@ -57,8 +58,10 @@ async fn main() {
         eprintln!("error: {e}");
         std::process::exit(1);
     }
+    let slot_secs = 86_400 / u64::from(tracer.config().bluezone_slots_per_day);
     let mut scanner = match Scanner::new(60).await {
-        Ok(s) => s,
+        // Bluezone iOS phones: one GATT read per device per slot, beside the scan.
+        Ok(s) => s.with_gatt_reads(slot_secs, proxtrace_ble::GATT_READ_TIMEOUT, 2),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(1);
@@ -144,6 +147,11 @@ async fn main() {
         std::process::exit(1);
     }
     let records = tracer.log().stats().map(|s| s.records).unwrap_or(0);
+    let g = scanner.gatt_stats();
+    println!(
+        "gatt_reads: {} started, {} read, {} failed, {} cached",
+        g.started, g.succeeded, g.failed, g.cached
+    );
     println!("sightings: {}", recorded.get());
     println!("log_records: {records}");
 }
