@@ -192,6 +192,12 @@ public final class TracerTest {
         // Closed (and flushed) by try-with-resources; reopened, bob matches at once.
         try (Tracer bob = new Tracer(b.toString(), both)) {
             check(bob.matchExports(batch, trust).contains("\"exposed\":true"), "bob after reopen");
+            try {
+                new Tracer(b.toString(), both).close();
+                check(false, "a second tracer on an open directory");
+            } catch (TracerException ex) {
+                check(ex.code == TracerException.PT_BUSY && ex.getMessage().contains(b.toString()), "busy: " + ex.getMessage());
+            }
             check(code(() -> bob.diagnosisKeys(0, Long.MAX_VALUE)) == TracerException.PT_INVALID_ARGUMENT, "report needs the time");
         }
         // Ten minutes of sightings, then close: the records are in the log (the old close lost them).

@@ -20,7 +20,23 @@ fn log_failure(e: LogError) -> Failure {
             "storage_key was given but this directory's encounter log was created without one; open it without storage_key, or move the directory away to start a sealed one",
         ),
         e @ LogError::Crypto(_) => Failure::new(pt_result::PT_INTERNAL, e),
-        e @ LogError::InvalidOptions(_) => Failure::new(pt_result::PT_BAD_CONFIG, e),
+        e @ (LogError::InvalidOptions(_)
+        | LogError::InvalidRetention { .. }
+        | LogError::CapacityTooLarge { .. }) => Failure::new(pt_result::PT_BAD_CONFIG, e),
+        e @ LogError::Busy { .. } => Failure::new(
+            pt_result::PT_BUSY,
+            format!(
+                "the tracer directory is open in another handle or process ({e}); nothing was read or changed"
+            ),
+        ),
+        e @ (LogError::Open { .. }
+        | LogError::NotFound { .. }
+        | LogError::NoSpace { .. }
+        | LogError::Poisoned
+        | LogError::RollbackPending { .. }) => Failure::new(pt_result::PT_IO, e),
+        e @ (LogError::ReadOnly | LogError::ImportTooLarge { .. }) => {
+            Failure::new(pt_result::PT_INTERNAL, e)
+        }
         other => Failure::new(pt_result::PT_CORRUPT_STORE, other),
     }
 }

@@ -340,6 +340,11 @@ int main(void) {
     stats[slen] = 0;
     const char *rec_field = strstr(stats, "\"records\":");
     CHECK(rec_field && strtoull(rec_field + 10, NULL, 10) >= 3, "bob's log after close: %s", stats);
+    /* One owner per directory: a second handle is refused at once, naming the directory. */
+    pt_tracer *second = NULL;
+    EXPECT(pt_tracer_open(dirs[BOB], both, &second), PT_BUSY);
+    pt_last_error(err, sizeof err);
+    CHECK(second == NULL && strstr(err, dirs[BOB]) != NULL, "busy: %s", err);
     /* A report needs the time: right after open it says so (or use pt_tracer_diagnosis_keys_at). */
     klen = sizeof tiny;
     EXPECT(pt_tracer_diagnosis_keys(t[BOB], 0, UINT64_MAX, tiny, &klen), PT_INVALID_ARGUMENT);
@@ -362,7 +367,7 @@ int main(void) {
     EXPECT(pt_last_error(NULL, 5), PT_NULL_ARGUMENT);
     CHECK(none == NULL, "no handle on failure");
 
-    /* Misuse: one check per code the API can produce (PT_BUSY / PT_WRONG_KEY: see below). */
+    /* Misuse: one check per code the API can produce. */
     EXPECT(pt_tracer_open(NULL, NULL, &none), PT_NULL_ARGUMENT);
     EXPECT(pt_tracer_open(dirs[0], NULL, NULL), PT_NULL_ARGUMENT);
     EXPECT(pt_tracer_open("", NULL, &none), PT_INVALID_ARGUMENT);
@@ -393,6 +398,17 @@ int main(void) {
     CHECK(f != NULL, "open %s", path);
     if (f) { fseek(f, 20, SEEK_SET); fputc(0x55, f); fclose(f); }
     EXPECT(pt_tracer_open(dirs[CAROL], both, &none), PT_CORRUPT_STORE);
+    /* A wrong storage key is refused and changes nothing. */
+    char sealed_cfg[256];
+    snprintf(sealed_cfg, sizeof sealed_cfg, "{\"storage_key\":\"%064d\"}", 0);
+    char *sealed = tempdir();
+    EXPECT(pt_tracer_open(sealed, sealed_cfg, &none), PT_OK);
+    EXPECT(pt_tracer_close(none), PT_OK);
+    none = NULL;
+    snprintf(sealed_cfg, sizeof sealed_cfg, "{\"storage_key\":\"%064d\"}", 1);
+    EXPECT(pt_tracer_open(sealed, sealed_cfg, &none), PT_WRONG_KEY);
+    rm_rf(sealed);
+    free(sealed);
     CHECK(strlen(pt_result_message(PT_BUSY)) > 0 && strcmp(pt_result_message(99), "unknown result code") == 0, "messages");
 
     for (int i = 0; i < 3; i++) free(zips[i]);
