@@ -11,8 +11,8 @@
 //!   LE advertising report that carries a GAEN or Bluezone identifier, with its RSSI, at the
 //!   phone's local time converted with the UTC offset the caller gives.
 //!
-//! All are read as streams ([`Sightings`]) under the limits of [`limits`] and put in time
-//! order and aggregated by [`pipeline`] with memory that does not grow with the file.
+//! All are read as streams ([`Sightings`]) under the limits of `limits` and put in time
+//! order and aggregated by `pipeline` with memory that does not grow with the file.
 
 mod limits;
 mod pipeline;
