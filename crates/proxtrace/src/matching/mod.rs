@@ -36,6 +36,7 @@
 //! turn hits into [`ExposureWindow`]s and [`DailySummary`]s: every rule lives there once, so a
 //! faster inner loop cannot change a result.
 
+mod attenuation;
 mod config;
 mod fast;
 mod index;
@@ -47,6 +48,9 @@ mod windows;
 pub use config::{
     BluezoneMatchConfig, DailySummariesConfig, GaenMatchConfig, Infectiousness, MAX_DRIFT_SLOTS,
     MAX_INTERVAL_TOLERANCE, MAX_SPAN_SECS, MatchConfig, ReportTypeWeights, WindowConfig,
+};
+pub use attenuation::{
+    AttenuationConfig, BucketAttenuation, SelfCalibration, Smoothing, median_logged_rssi,
 };
 pub use index::{EncounterIndex, EncounterIndexBuilder};
 
