@@ -349,12 +349,12 @@ impl CalibrationTable {
             let cells: Vec<String> = record
                 .iter()
                 .map(|c| {
-                    std::str::from_utf8(c)
-                        .map(str::to_owned)
-                        .map_err(|_| CalibrationError::BadRow {
+                    std::str::from_utf8(c).map(str::to_owned).map_err(|_| {
+                        CalibrationError::BadRow {
                             line,
                             reason: "not UTF-8".into(),
-                        })
+                        }
+                    })
                 })
                 .collect::<Result<_, _>>()?;
             if !header_seen {
@@ -376,9 +376,15 @@ impl CalibrationTable {
             let key = (normalize_name(&row.oem), normalize_name(&row.model));
             if let Some(&i) = table.by_key.get(&key) {
                 let old = &table.rows[i];
-                if (old.rssi_correction_db, old.tx_power_dbm, old.direct_measurement)
-                    != (row.rssi_correction_db, row.tx_power_dbm, row.direct_measurement)
-                {
+                if (
+                    old.rssi_correction_db,
+                    old.tx_power_dbm,
+                    old.direct_measurement,
+                ) != (
+                    row.rssi_correction_db,
+                    row.tx_power_dbm,
+                    row.direct_measurement,
+                ) {
                     return Err(CalibrationError::ConflictingRows {
                         first: lines[i],
                         line,
@@ -501,7 +507,11 @@ impl CalibrationTable {
         if let Some(b) = base
             && let Some(&i) = self.by_key.get(&(oem.clone(), b.to_owned()))
         {
-            return found(CalibrationBasis::ModelVariant, self.rows[i].calibration(), 1);
+            return found(
+                CalibrationBasis::ModelVariant,
+                self.rows[i].calibration(),
+                1,
+            );
         }
         let same_model = self
             .by_model
@@ -572,7 +582,10 @@ mod tests {
         let l = t.lookup(" SAMSUNG ", "SM-A405FN");
         assert_eq!(l.calibration.confidence, CalibrationConfidence::MEDIUM);
         assert_eq!(t.lookup("Google", "Pixel4").basis, CalibrationBasis::Model);
-        assert_eq!(t.lookup("Google", "pixel  4").basis, CalibrationBasis::Model);
+        assert_eq!(
+            t.lookup("Google", "pixel  4").basis,
+            CalibrationBasis::Model
+        );
         let l = t.lookup("samsung", "SM-G981B/DS");
         assert_eq!(l.basis, CalibrationBasis::ModelVariant);
         assert_eq!(l.calibration.tx_power_dbm, -25);
@@ -580,12 +593,18 @@ mod tests {
         let l = t.lookup("Foxconn", "Nokia 7.2");
         assert_eq!(l.basis, CalibrationBasis::ModelOtherManufacturer);
         assert_eq!(l.rows, 2);
-        assert_eq!((l.calibration.rssi_correction_db, l.calibration.tx_power_dbm), (4, -8));
+        assert_eq!(
+            (l.calibration.rssi_correction_db, l.calibration.tx_power_dbm),
+            (4, -8)
+        );
         assert_eq!(l.calibration.confidence, CalibrationConfidence::MEDIUM);
         // Manufacturer only: (2 + 2 + 5) / 3 = 3, (−29 − 23 − 25) / 3 = −25.67 → −26.
         let l = t.lookup("Samsung", "SM-X000");
         assert_eq!(l.basis, CalibrationBasis::ManufacturerAverage);
-        assert_eq!((l.calibration.rssi_correction_db, l.calibration.tx_power_dbm), (3, -26));
+        assert_eq!(
+            (l.calibration.rssi_correction_db, l.calibration.tx_power_dbm),
+            (3, -26)
+        );
         assert_eq!(l.calibration.confidence, CalibrationConfidence::LOW);
         let l = t.lookup("Acme", "Rocket");
         assert_eq!(l.basis, CalibrationBasis::FleetAverage);
@@ -601,16 +620,38 @@ mod tests {
     fn bad_tables_are_typed_errors() {
         let e = |s: &str| CalibrationTable::parse(s.as_bytes()).unwrap_err();
         assert!(matches!(e(""), CalibrationError::BadHeader { .. }));
-        assert!(matches!(e("a,b,c,d,e\n"), CalibrationError::BadHeader { .. }));
+        assert!(matches!(
+            e("a,b,c,d,e\n"),
+            CalibrationError::BadHeader { .. }
+        ));
         let row = |r: &str| e(&format!("{HEADER}{r}\n"));
-        assert!(matches!(row("Samsung,X,2,-29"), CalibrationError::BadRow { line: 2, .. }));
-        assert!(matches!(row("Samsung,X,2,-99,yes"), CalibrationError::BadRow { .. }));
-        assert!(matches!(row("Samsung,X,2.5,-20,yes"), CalibrationError::BadRow { .. }));
-        assert!(matches!(row("Samsung,X,2,-20,maybe"), CalibrationError::BadRow { .. }));
-        assert!(matches!(row(",X,2,-20,yes"), CalibrationError::BadRow { .. }));
+        assert!(matches!(
+            row("Samsung,X,2,-29"),
+            CalibrationError::BadRow { line: 2, .. }
+        ));
+        assert!(matches!(
+            row("Samsung,X,2,-99,yes"),
+            CalibrationError::BadRow { .. }
+        ));
+        assert!(matches!(
+            row("Samsung,X,2.5,-20,yes"),
+            CalibrationError::BadRow { .. }
+        ));
+        assert!(matches!(
+            row("Samsung,X,2,-20,maybe"),
+            CalibrationError::BadRow { .. }
+        ));
+        assert!(matches!(
+            row(",X,2,-20,yes"),
+            CalibrationError::BadRow { .. }
+        ));
         assert!(matches!(
             row("Samsung,X,2,-20,yes\nsamsung,x,3,-20,yes"),
-            CalibrationError::ConflictingRows { first: 2, line: 3, .. }
+            CalibrationError::ConflictingRows {
+                first: 2,
+                line: 3,
+                ..
+            }
         ));
         let big = vec![b'a'; MAX_TABLE_BYTES + 1];
         assert!(matches!(

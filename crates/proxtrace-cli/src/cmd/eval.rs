@@ -44,7 +44,7 @@ pub(crate) struct Dp3tArgs {
     /// GAEN's figures beside proxtrace's, with their paired difference and the conformance.
     #[arg(long)]
     gaen_backend: bool,
-    /// Fit `attenuation.offset_db` leave-one-scenario-out (−12…12 dB, added to the
+    /// Fit `attenuation.offset_db` leave-one-scenario-out (−10…10 dB, added to the
     /// configured one) and score each scenario with the offset fitted on the others.
     #[arg(long)]
     fit_offset: bool,
@@ -152,7 +152,11 @@ fn print(r: &EvalReport, json: bool) -> Result<(), CliError> {
     writeln!(out, "scan_instances_far: {}", r.scan_instances_far)?;
     writeln!(out, "sightings: {}", r.sightings)?;
     writeln!(out, "scan_instances: {}", r.scan_instances)?;
-    writeln!(out, "unmatched_scan_instances: {}", r.unmatched_scan_instances)?;
+    writeln!(
+        out,
+        "unmatched_scan_instances: {}",
+        r.unmatched_scan_instances
+    )?;
     if let Some(d) = &r.fitted_offsets_db {
         let s: Vec<String> = d.iter().map(i8::to_string).collect();
         writeln!(out, "fitted_offsets_db: {}", s.join(","))?;
@@ -160,17 +164,49 @@ fn print(r: &EvalReport, json: bool) -> Result<(), CliError> {
     if let Some(g) = &r.gaen {
         writeln!(out, "gaen_contacts: {}", g.gaen_contacts)?;
         writeln!(out, "gaen_close_contacts: {}", g.gaen_close_contacts)?;
-        writeln!(out, "gaen_contact_precision: {}", f(g.gaen_contact_precision))?;
+        writeln!(
+            out,
+            "gaen_contact_precision: {}",
+            f(g.gaen_contact_precision)
+        )?;
         writeln!(out, "gaen_contact_recall: {}", f(g.gaen_contact_recall))?;
         writeln!(out, "gaen_contact_f1: {}", f(g.gaen_contact_f1))?;
-        writeln!(out, "gaen_contact_f1_ci_low: {}", f(g.gaen_contact_f1_ci_low))?;
-        writeln!(out, "gaen_contact_f1_ci_high: {}", f(g.gaen_contact_f1_ci_high))?;
-        writeln!(out, "contact_f1_on_gaen_contacts: {}", f(g.contact_f1_on_gaen_contacts))?;
+        writeln!(
+            out,
+            "gaen_contact_f1_ci_low: {}",
+            f(g.gaen_contact_f1_ci_low)
+        )?;
+        writeln!(
+            out,
+            "gaen_contact_f1_ci_high: {}",
+            f(g.gaen_contact_f1_ci_high)
+        )?;
+        writeln!(
+            out,
+            "contact_f1_on_gaen_contacts: {}",
+            f(g.contact_f1_on_gaen_contacts)
+        )?;
         writeln!(out, "contact_f1_minus_gaen: {}", f(g.contact_f1_minus_gaen))?;
-        writeln!(out, "contact_f1_minus_gaen_ci_low: {}", f(g.contact_f1_minus_gaen_ci_low))?;
-        writeln!(out, "contact_f1_minus_gaen_ci_high: {}", f(g.contact_f1_minus_gaen_ci_high))?;
-        writeln!(out, "conformance_within_1db: {}", f(g.conformance_within_1db))?;
-        writeln!(out, "conformance_scan_instances: {}", g.conformance_scan_instances)?;
+        writeln!(
+            out,
+            "contact_f1_minus_gaen_ci_low: {}",
+            f(g.contact_f1_minus_gaen_ci_low)
+        )?;
+        writeln!(
+            out,
+            "contact_f1_minus_gaen_ci_high: {}",
+            f(g.contact_f1_minus_gaen_ci_high)
+        )?;
+        writeln!(
+            out,
+            "conformance_within_1db: {}",
+            f(g.conformance_within_1db)
+        )?;
+        writeln!(
+            out,
+            "conformance_scan_instances: {}",
+            g.conformance_scan_instances
+        )?;
         writeln!(out, "gaen_windows: {}", g.gaen_windows)?;
         writeln!(out, "gaen_windows_placed: {}", g.gaen_windows_placed)?;
     }

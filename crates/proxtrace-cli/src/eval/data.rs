@@ -355,9 +355,8 @@ pub fn read_camera_zip(path: &Path, offset: UtcOffset) -> Result<Camera, EvalErr
         });
     }
     let t: Tracks = serde_json::from_slice(&bytes).map_err(|e| bad(format!("{name}: {e}")))?;
-    let times = |s: &String| {
-        parse_local_time(s, offset).ok_or_else(|| bad(format!("bad datetime {s:?}")))
-    };
+    let times =
+        |s: &String| parse_local_time(s, offset).ok_or_else(|| bad(format!("bad datetime {s:?}")));
     let (Some(first), Some(last)) = (t.datetime.first(), t.datetime.last()) else {
         return Err(bad("no frames".into()));
     };

@@ -36,12 +36,7 @@ pub fn write_svg(path: &Path, p: &PlotData) -> Result<(), EvalError> {
         .titled(&p.title, ("sans-serif", 20))
         .map_err(|e| bad(e.to_string()))?;
     let (left, right) = root.split_horizontally(640);
-    let max_d = p
-        .scans
-        .iter()
-        .map(|s| s.0)
-        .fold(1.0f64, f64::max)
-        .min(15.0);
+    let max_d = p.scans.iter().map(|s| s.0).fold(1.0f64, f64::max).min(15.0);
     let (lo, hi) = p
         .scans
         .iter()
@@ -52,7 +47,10 @@ pub fn write_svg(path: &Path, p: &PlotData) -> Result<(), EvalError> {
         (f64::from(lo.saturating_sub(2)), f64::from(hi) + 2.0)
     };
     let mut c = ChartBuilder::on(&left)
-        .caption("attenuation per scan instance vs camera distance", ("sans-serif", 16))
+        .caption(
+            "attenuation per scan instance vs camera distance",
+            ("sans-serif", 16),
+        )
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(50)

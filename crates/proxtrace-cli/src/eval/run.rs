@@ -40,8 +40,9 @@ impl Source {
     }
 }
 
-/// Offsets tried when `fit_offset` is on, dB.
-pub const FIT_OFFSETS_DB: std::ops::RangeInclusive<i8> = -12..=12;
+/// Offsets tried when `fit_offset` is on, dB (the grid of the research that preceded this
+/// command, fixed before any fit).
+pub const FIT_OFFSETS_DB: std::ops::RangeInclusive<i8> = -10..=10;
 
 /// What to evaluate.
 #[derive(Debug, Clone)]
@@ -374,7 +375,8 @@ pub(crate) struct Loaded {
 }
 
 pub(crate) fn load(o: &EvalOptions) -> Result<Loaded, EvalError> {
-    let off = UtcOffset::from_secs(o.utc_offset_secs).map_err(|e| EvalError::Config(e.to_string()))?;
+    let off =
+        UtcOffset::from_secs(o.utc_offset_secs).map_err(|e| EvalError::Config(e.to_string()))?;
     let layout = data::layout(&o.dir)?;
     let mut models = BTreeMap::new();
     let mut db_rows = Vec::new();
@@ -551,8 +553,7 @@ fn leave_one_scenario_out(
             })
             .fold(None::<(i8, f64)>, |best, (d, f)| match best {
                 Some((bd, bf))
-                    if bf > f
-                        || (bf == f && (bd.unsigned_abs(), bd) <= (d.unsigned_abs(), d)) =>
+                    if bf > f || (bf == f && (bd.unsigned_abs(), bd) <= (d.unsigned_abs(), d)) =>
                 {
                     Some((bd, bf))
                 }
@@ -624,10 +625,14 @@ pub fn run(o: &EvalOptions) -> Result<EvalReport, EvalError> {
     let auc = stats::auc_lower_is_positive(&close, &far);
     let (a_lo, a_hi) = stats::auc_interval(&close, &far, o.resamples, o.seed);
     let gaen = if o.gaen_backend {
-        let dir = loaded.layout.backend.clone().ok_or_else(|| EvalError::Data {
-            path: o.dir.join("backend-checks"),
-            reason: "no backend-checks/ folder for the GAEN alignment".into(),
-        })?;
+        let dir = loaded
+            .layout
+            .backend
+            .clone()
+            .ok_or_else(|| EvalError::Data {
+                path: o.dir.join("backend-checks"),
+                reason: "no backend-checks/ folder for the GAEN alignment".into(),
+            })?;
         // GAEN's own calibration on these phones is −24/−3 (the June table), which is
         // exactly the uncalibrated default: the conformance replay uses no table.
         let (june, _) = replay_all(&loaded, None, Source::Btsnoop, o.seed)?;
@@ -661,7 +666,10 @@ pub fn run(o: &EvalOptions) -> Result<EvalReport, EvalError> {
         plot: PlotData {
             scans,
             roc: stats::roc(&close, &far),
-            title: format!("proxtrace on DP-3T exp34 ({}), AUC {auc:.3}", o.source.name()),
+            title: format!(
+                "proxtrace on DP-3T exp34 ({}), AUC {auc:.3}",
+                o.source.name()
+            ),
         },
     })
 }

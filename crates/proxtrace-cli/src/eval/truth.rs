@@ -45,7 +45,10 @@ pub fn pairs(scenario: usize, cam: &Camera, phones: &BTreeSet<u8>) -> Vec<Pair> 
                 continue;
             }
             let close = (0..cam.frames)
-                .filter(|&k| cam.distance(rx, tx, k).is_some_and(|d| d < CONTACT_DISTANCE_M))
+                .filter(|&k| {
+                    cam.distance(rx, tx, k)
+                        .is_some_and(|d| d < CONTACT_DISTANCE_M)
+                })
                 .count();
             out.push(Pair {
                 scenario,

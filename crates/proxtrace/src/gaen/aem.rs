@@ -181,10 +181,13 @@ impl<'de> serde::Deserialize<'de> for CalibrationConfidence {
         impl serde::de::Visitor<'_> for V {
             type Value = CalibrationConfidence;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a calibration confidence: \"lowest\", \"low\", \"medium\", \"high\" or 0–3")
+                f.write_str(
+                    "a calibration confidence: \"lowest\", \"low\", \"medium\", \"high\" or 0–3",
+                )
             }
             fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                CalibrationConfidence::from_name(v).ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                CalibrationConfidence::from_name(v)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
                 u8::try_from(v)

@@ -15,7 +15,7 @@ use super::index::EncounterIndex;
 /// ```
 /// use proxtrace::matching::{MatchConfig, BucketAttenuation};
 /// let c: MatchConfig = serde_json::from_str(
-///     r#"{"attenuation": {"self_calibration": {"reference_rssi_dbm": -82},
+///     r#"{"attenuation": {"self_calibration": {"reference_rssi_dbm": -87},
 ///                         "bucket_by": "minimum", "offset_db": 8}}"#,
 /// )?;
 /// assert_eq!(c.attenuation.bucket_by, BucketAttenuation::Minimum);
@@ -60,6 +60,7 @@ pub enum Smoothing {
     None,
     /// Each instance's attenuations become the median of themselves and their neighbours
     /// (the first and last instance: the mean of the two available, rounded half up).
+    #[serde(rename = "median_of_3")]
     MedianOf3,
 }
 
@@ -67,8 +68,10 @@ pub enum Smoothing {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SelfCalibration {
-    /// The RSSI, dBm, that the receiver's median logged RSSI is mapped onto. Default −82:
-    /// the median of 18 phones' medians on DP-3T experiment 34 with the statistic below.
+    /// The RSSI, dBm, that the receiver's median logged RSSI is mapped onto. Default −87:
+    /// the median of 18 phones' medians of raw RSSI on DP-3T experiment 34 with the
+    /// statistic of [`median_logged_rssi`] (−86.5, rounded half away from zero; no labels
+    /// used). A receiver's own RSSI correction cancels out: the shift replaces it.
     pub reference_rssi_dbm: i8,
     /// The receiver's median logged RSSI, dBm, when the host knows it from a longer history
     /// than the scan instances being matched ([`median_logged_rssi`] over the whole log).
@@ -84,7 +87,7 @@ pub struct SelfCalibration {
 impl Default for SelfCalibration {
     fn default() -> Self {
         Self {
-            reference_rssi_dbm: -82,
+            reference_rssi_dbm: -87,
             receiver_median_rssi_dbm: None,
             min_scan_instances: 100,
         }
@@ -116,7 +119,11 @@ fn median_i8(values: impl IntoIterator<Item = i8>) -> Option<i8> {
     };
     let (a, b) = (nth((n - 1) / 2), nth(n / 2));
     let sum = a + b;
-    let half = if sum < 0 { -((-sum + 1) / 2) } else { (sum + 1) / 2 };
+    let half = if sum < 0 {
+        -((-sum + 1) / 2)
+    } else {
+        (sum + 1) / 2
+    };
     Some(half as i8)
 }
 
@@ -238,7 +245,7 @@ mod tests {
             receiver_median_rssi_dbm: Some(-86),
             ..Default::default()
         });
-        assert_eq!(c.rssi_shift(&EncounterIndex::default()), 4);
+        assert_eq!(c.rssi_shift(&EncounterIndex::default()), -1); // −87 − (−86)
         c.self_calibration = Some(SelfCalibration::default());
         assert_eq!(c.rssi_shift(&EncounterIndex::default()), 0); // too few instances
         c.offset_db = 61;

@@ -45,12 +45,12 @@ mod result;
 mod summary;
 mod windows;
 
+pub use attenuation::{
+    AttenuationConfig, BucketAttenuation, SelfCalibration, Smoothing, median_logged_rssi,
+};
 pub use config::{
     BluezoneMatchConfig, DailySummariesConfig, GaenMatchConfig, Infectiousness, MAX_DRIFT_SLOTS,
     MAX_INTERVAL_TOLERANCE, MAX_SPAN_SECS, MatchConfig, ReportTypeWeights, WindowConfig,
-};
-pub use attenuation::{
-    AttenuationConfig, BucketAttenuation, SelfCalibration, Smoothing, median_logged_rssi,
 };
 pub use index::{EncounterIndex, EncounterIndexBuilder};
 

@@ -261,11 +261,7 @@ fn split_windows(
             score: 0.0,
             diagnosis_key_index: key as usize,
         };
-        super::summary::score_window(
-            &mut window,
-            &config.scoring,
-            config.attenuation.bucket_by,
-        );
+        super::summary::score_window(&mut window, &config.scoring, config.attenuation.bucket_by);
         out.push(window);
         start = end;
     }
