@@ -210,6 +210,20 @@ fn print(r: &EvalReport, json: bool) -> Result<(), CliError> {
         writeln!(out, "gaen_windows: {}", g.gaen_windows)?;
         writeln!(out, "gaen_windows_placed: {}", g.gaen_windows_placed)?;
     }
+    for s in &r.scenarios {
+        let c = &s.confusion;
+        writeln!(
+            out,
+            "{}: {} pairs, {} contacts, TP {} FP {} FN {}, F1 {}",
+            s.name,
+            s.contacts,
+            s.close_contacts,
+            c.tp,
+            c.fp,
+            c.fn_,
+            f(c.f1())
+        )?;
+    }
     for p in &r.phones {
         writeln!(
             out,

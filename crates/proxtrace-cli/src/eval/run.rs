@@ -100,6 +100,19 @@ pub struct PhoneReport {
     pub median_logged_rssi_dbm: Option<i8>,
 }
 
+/// One scenario's counts.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioReport {
+    /// Its name (`scenario01-lunch`).
+    pub name: String,
+    /// Evaluated pairs.
+    pub contacts: usize,
+    /// Close contacts.
+    pub close_contacts: usize,
+    /// Confusion counts.
+    pub confusion: Confusion,
+}
+
 /// Points for the plot.
 #[derive(Debug, Clone, Default)]
 pub struct PlotData {
@@ -159,6 +172,8 @@ pub struct EvalReport {
     pub gaen: Option<gaen::GaenReport>,
     /// The phones.
     pub phones: Vec<PhoneReport>,
+    /// Per scenario.
+    pub scenarios: Vec<ScenarioReport>,
     /// Plot points.
     #[serde(skip)]
     pub plot: PlotData,
@@ -663,6 +678,20 @@ pub fn run(o: &EvalOptions) -> Result<EvalReport, EvalError> {
         fitted_offsets_db: fitted,
         gaen,
         phones,
+        scenarios: rep
+            .scenarios
+            .iter()
+            .enumerate()
+            .map(|(i, sc)| {
+                let mine = || rep.pairs.iter().zip(&units).filter(move |(p, _)| p.scenario == i);
+                ScenarioReport {
+                    name: sc.name.clone(),
+                    contacts: mine().count(),
+                    close_contacts: mine().filter(|(p, _)| p.contact()).count(),
+                    confusion: Confusion::of(mine().map(|(_, u)| *u)),
+                }
+            })
+            .collect(),
         plot: PlotData {
             scans,
             roc: stats::roc(&close, &far),
