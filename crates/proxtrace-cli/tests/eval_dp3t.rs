@@ -64,7 +64,16 @@ fn write_snoop(dir: &Path, phone: u8) {
     let mut events: Vec<(u64, u32, Vec<u8>)> = Vec::new();
     for k in 0..4u8 {
         let data = ad(&rpi(phone, k));
-        let mut p = vec![0x01, 0x37, 0x20, (4 + data.len()) as u8, 0, 3, 1, data.len() as u8];
+        let mut p = vec![
+            0x01,
+            0x37,
+            0x20,
+            (4 + data.len()) as u8,
+            0,
+            3,
+            1,
+            data.len() as u8,
+        ];
         p.extend(&data);
         events.push((rotation_time(k) * 1_000_000, 2, p));
     }
@@ -169,7 +178,9 @@ fn write_backend(dir: &Path) {
             inst.join(",")
         );
         std::fs::write(
-            dir.join(format!("backend-checks/{sender:02}-check{receiver:02}.json")),
+            dir.join(format!(
+                "backend-checks/{sender:02}-check{receiver:02}.json"
+            )),
             w,
         )
         .unwrap();
@@ -229,11 +240,20 @@ fn synthetic_experiment_end_to_end() {
             plot.to_str().unwrap(),
         ]);
         let text = String::from_utf8(o.stdout).unwrap();
-        assert!(o.status.success(), "{text}{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{text}{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         assert_eq!(field(&text, "source"), source);
         assert_eq!(field(&text, "contacts"), "6");
         assert_eq!(field(&text, "close_contacts"), "2");
-        for k in ["contact_precision", "contact_recall", "contact_f1", "scan_auc"] {
+        for k in [
+            "contact_precision",
+            "contact_recall",
+            "contact_f1",
+            "scan_auc",
+        ] {
             assert_eq!(field(&text, k), "1.0000", "{k}: {text}");
         }
         assert_eq!(field(&text, "false_positives"), "0");
@@ -276,7 +296,10 @@ fn synthetic_experiment_end_to_end() {
     // to fit on, so the smallest offset (0) is used.
     let o = eval(&[dir, "--fit-offset"]);
     assert!(o.status.success());
-    assert_eq!(field(&String::from_utf8(o.stdout).unwrap(), "fitted_offsets_db"), "0");
+    assert_eq!(
+        field(&String::from_utf8(o.stdout).unwrap(), "fitted_offsets_db"),
+        "0"
+    );
 }
 
 #[test]
@@ -334,7 +357,12 @@ fn dp3t_experiment_34() {
     assert!(field(&text, "contact_f1").parse::<f64>().unwrap() >= 0.40);
     assert_eq!(field(&text, "gaen_windows"), "1810");
     assert!(field(&text, "gaen_windows_placed").parse::<u32>().unwrap() >= 1775);
-    assert!(field(&text, "conformance_within_1db").parse::<f64>().unwrap() >= 0.75);
+    assert!(
+        field(&text, "conformance_within_1db")
+            .parse::<f64>()
+            .unwrap()
+            >= 0.75
+    );
     if dec.is_file() {
         let cfg = tempfile::NamedTempFile::new().unwrap();
         std::fs::write(cfg.path(), r#"{"attenuation": {"self_calibration": {}}}"#).unwrap();

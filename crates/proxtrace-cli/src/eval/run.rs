@@ -210,9 +210,7 @@ fn lookup(table: Option<&CalibrationTable>, model: &str) -> CalibrationLookup {
 /// Sightings of the snoop logs: every GAEN report whose RPI a logged phone other than the
 /// receiver set as its own advertising data (anywhere in its log). Also the slots' first
 /// set times per sender.
-fn snoop_sightings(
-    logs: &BTreeMap<u8, PhoneLog>,
-) -> (Vec<Sighting>, BTreeMap<u8, Vec<(SenderSlot, u64)>>) {
+fn snoop_sightings(logs: &BTreeMap<u8, PhoneLog>) -> (Vec<Sighting>, SlotTimes) {
     let mut owner: HashMap<[u8; 16], (u8, SenderSlot)> = HashMap::new();
     let mut slots: BTreeMap<u8, Vec<(SenderSlot, u64)>> = BTreeMap::new();
     for (&p, log) in logs {
@@ -256,7 +254,7 @@ fn snoop_sightings(
 fn database_sightings(
     rows: &[Vec<data::DbRow>],
     phones: &BTreeSet<u8>,
-) -> (Vec<Sighting>, BTreeMap<u8, Vec<(SenderSlot, u64)>>) {
+) -> (Vec<Sighting>, SlotTimes) {
     let mut out = Vec::new();
     let mut slots: BTreeMap<u8, BTreeSet<u32>> = BTreeMap::new();
     for r in rows.iter().flatten() {
@@ -289,6 +287,13 @@ fn database_sightings(
     (out, slots)
 }
 
+/// Per sender, its identifier slots and when each was first broadcast (unix s).
+type SlotTimes = BTreeMap<u8, Vec<(SenderSlot, u64)>>;
+/// (receiver, synthetic RPI) → sighting times (s) and camera distances.
+type Labels = HashMap<(u8, [u8; 16]), Vec<(u64, Option<f64>)>>;
+/// (scenario, receiver) → the index of its records in the span and those records per sender.
+type ScenarioIndexes = BTreeMap<(usize, u8), (EncounterIndex, BTreeMap<u8, Vec<ScanAggregate>>)>;
+
 /// Everything replayed once, matched many times (one per configuration tried).
 pub(crate) struct Replayed {
     pub(crate) scenarios: Vec<Scenario>,
@@ -300,17 +305,14 @@ pub(crate) struct Replayed {
     pub(crate) owner: HashMap<[u8; 16], u8>,
     pub(crate) medians: BTreeMap<u8, Option<i8>>,
     /// (receiver, synthetic RPI) → sighting times (s) and camera distances.
-    pub(crate) labels: HashMap<(u8, [u8; 16]), Vec<(u64, Option<f64>)>>,
+    pub(crate) labels: Labels,
     pub(crate) sightings: usize,
 }
 
 impl Replayed {
     /// Per scenario and receiver: the index of its records in the span, and the records per
     /// sender.
-    fn scenario_indexes(
-        &self,
-    ) -> Result<BTreeMap<(usize, u8), (EncounterIndex, BTreeMap<u8, Vec<ScanAggregate>>)>, EvalError>
-    {
+    fn scenario_indexes(&self) -> Result<ScenarioIndexes, EvalError> {
         let mut out = BTreeMap::new();
         for (s, sc) in self.scenarios.iter().enumerate() {
             let (a, b) = sc.secs();
@@ -497,7 +499,7 @@ pub(crate) fn replay_all(
     }
     let mut logs = BTreeMap::new();
     let mut medians = BTreeMap::new();
-    let mut labels: HashMap<(u8, [u8; 16]), Vec<(u64, Option<f64>)>> = HashMap::new();
+    let mut labels: Labels = HashMap::new();
     for &rx in &l.phones {
         let mut v = by_rx.remove(&rx).unwrap_or_default();
         v.sort_by_key(|s| s.t_us);
@@ -683,7 +685,12 @@ pub fn run(o: &EvalOptions) -> Result<EvalReport, EvalError> {
             .iter()
             .enumerate()
             .map(|(i, sc)| {
-                let mine = || rep.pairs.iter().zip(&units).filter(move |(p, _)| p.scenario == i);
+                let mine = || {
+                    rep.pairs
+                        .iter()
+                        .zip(&units)
+                        .filter(move |(p, _)| p.scenario == i)
+                };
                 ScenarioReport {
                     name: sc.name.clone(),
                     contacts: mine().count(),

@@ -197,7 +197,7 @@ pub(crate) fn median_of_3(values: &mut [u8]) {
     for i in 0..n {
         values[i] = if i == 0 || i == n - 1 {
             let j = if i == 0 { 1 } else { n - 2 };
-            ((u16::from(src[i]) + u16::from(src[j]) + 1) / 2) as u8
+            (u16::from(src[i]) + u16::from(src[j])).div_ceil(2) as u8
         } else {
             let mut w = [src[i - 1], src[i], src[i + 1]];
             w.sort_unstable();
