@@ -48,9 +48,10 @@ pub(crate) struct Dp3tArgs {
     /// configured one) and score each scenario with the offset fitted on the others.
     #[arg(long)]
     fit_offset: bool,
-    /// The phones' and cameras' local time, seconds east of UTC.
-    #[arg(long, default_value_t = 7200, allow_hyphen_values = true)]
-    utc_offset: i64,
+    /// The phones' and cameras' clock offset from UTC, as +HH:MM, -HH:MM or seconds east of
+    /// UTC (experiment 34: Lausanne in summer, +02:00).
+    #[arg(long, default_value = "+02:00", value_parser = crate::log::parse_utc_offset, allow_hyphen_values = true)]
+    utc_offset: proxtrace::btsnoop::UtcOffset,
     /// Bootstrap resamples for the intervals (1–100 000).
     #[arg(long, default_value_t = 2000)]
     resamples: usize,
@@ -107,7 +108,7 @@ pub(crate) fn run(cmd: EvalCommand) -> Result<(), CliError> {
     };
     o.gaen_backend = a.gaen_backend;
     o.fit_offset = a.fit_offset;
-    o.utc_offset_secs = a.utc_offset;
+    o.utc_offset_secs = i64::from(a.utc_offset.as_secs());
     o.resamples = a.resamples;
     o.seed = a.seed;
     if !a.dir.is_dir() {
