@@ -10,7 +10,8 @@ use crate::sighting::ScanAggregate;
 use super::MatchError;
 use super::index::EncounterIndex;
 
-/// Attenuation options of a match. See the [module documentation](self).
+/// Attenuation options of a match (field figures in `docs/accuracy.md`). Every default is
+/// GAEN's own rule: `TX − RSSI`, the typical attenuation, no smoothing.
 ///
 /// ```
 /// use proxtrace::matching::{MatchConfig, BucketAttenuation};
