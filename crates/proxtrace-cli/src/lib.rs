@@ -10,6 +10,7 @@
     warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod eval;
 pub mod export_writer;
 pub mod import;
 pub mod sim;

@@ -9,6 +9,8 @@
 mod bench;
 #[path = "cmd/cli.rs"]
 mod cli;
+#[path = "cmd/eval.rs"]
+mod eval;
 #[path = "cmd/export.rs"]
 mod export;
 #[path = "cmd/keys.rs"]
@@ -50,6 +52,9 @@ enum Command {
     /// Measure optimised code paths against their straightforward baselines.
     #[command(subcommand)]
     Bench(bench::BenchCommand),
+    /// Score proxtrace on real phones' radio logs against camera ground truth.
+    #[command(subcommand)]
+    Eval(eval::EvalCommand),
 }
 
 fn main() -> ExitCode {
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
         Command::Log(cmd) => log::run(cmd),
         Command::Match(a) => matching::run(a),
         Command::Export(cmd) => export::run(cmd),
+        Command::Eval(cmd) => eval::run(cmd),
     };
     cli::finish(result)
 }

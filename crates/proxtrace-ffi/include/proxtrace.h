@@ -296,6 +296,44 @@ pt_result pt_tracer_diagnosis_keys_at(const struct pt_tracer *t,
 // `t` a live handle; `buf` has `len` writable bytes.
 pt_result pt_tracer_last_error(const struct pt_tracer *t, char *buf, size_t len);
 
+// Look a device up in a calibration table (CSV bytes `table`, `table_len` of them, at most
+// 8 MiB; `table_len` 0 means no table: the uncalibrated defaults −24 dBm / −3 dB, confidence
+// `lowest`). `manufacturer` and `model` are what the platform reports (case and white space do
+// not matter; `SM-G981B/DS` finds `SM-G981B`). Writes UTF-8 JSON (no NUL) such as
+// `{"tx_power_dbm":-25,"rssi_correction_db":5,"calibration_confidence":"high"}` into
+// `(out_json, *out_len)` — the tracer configuration keys to put into the configuration given
+// to `pt_tracer_open` — and, when `out_basis` is not null, where the values come from: 0 the
+// model, 1 the model without its variant suffix, 2 the model under another manufacturer name,
+// 3 the manufacturer's average, 4 the table's average, 5 no table. A table that cannot be
+// read is `PT_INVALID_ARGUMENT`.
+//
+// # Safety
+// `table` points to `table_len` readable bytes (or `table_len` is 0); `manufacturer` and
+// `model` are NUL-terminated strings; `out_len` is valid for reads and writes, `out_json` has
+// `*out_len` writable bytes; `out_basis` is null or valid for a write.
+pt_result pt_calibration_lookup(const uint8_t *table,
+                                size_t table_len,
+                                const char *manufacturer,
+                                const char *model,
+                                uint8_t *out_json,
+                                size_t *out_len,
+                                uint8_t *out_basis);
+
+// A tracer configuration JSON (`config_json`, null or `""` for the defaults) with the device's
+// calibration applied (as `pt_calibration_lookup` finds it), validated, written as UTF-8 JSON
+// (no NUL) into `(out_json, *out_len)`, ready for `pt_tracer_open`. A bad configuration is
+// `PT_BAD_CONFIG`, a table that cannot be read `PT_INVALID_ARGUMENT`.
+//
+// # Safety
+// As `pt_calibration_lookup`; `config_json` is null or a NUL-terminated string.
+pt_result pt_calibration_apply(const char *config_json,
+                               const uint8_t *table,
+                               size_t table_len,
+                               const char *manufacturer,
+                               const char *model,
+                               uint8_t *out_json,
+                               size_t *out_len);
+
 // The message of the last call on this thread that failed (any `pt_*` function, including a
 // `pt_tracer_open` that returned no handle), NUL-terminated into `buf` of `len` bytes and
 // cut on a UTF-8 character boundary to fit; empty if no call on this thread has failed.

@@ -16,6 +16,7 @@
 #![allow(non_camel_case_types)]
 
 mod api;
+mod calibration;
 mod event;
 #[cfg(feature = "jni")]
 pub mod jni;
@@ -34,6 +35,7 @@ pub use api::{
     pt_tracer_last_error, pt_tracer_log_stats, pt_tracer_open, pt_tracer_poll_event,
     pt_tracer_poll_timeout,
 };
+pub use calibration::{pt_calibration_apply, pt_calibration_lookup};
 pub use event::{PT_TX_POWER_UNKNOWN, pt_event, pt_event_kind, pt_ignored, pt_scheme};
 pub use last_error::pt_last_error;
 pub use matching::{pt_tracer_match_export, pt_tracer_match_exports, pt_tracer_match_f0};

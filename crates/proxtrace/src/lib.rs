@@ -41,6 +41,7 @@
 //! | [`identifier`] | scheme-tagged broadcast identifiers |
 //! | [`advert`] | BLE advertisement codecs for both schemes |
 //! | [`btsnoop`] | Android HCI snoop logs (BTSnoop v1, H4): advertising reports received, own advertising data |
+//! | [`calibration`] | per-device radio calibration: Google's EN calibration table, GAEN fallbacks |
 //! | [`sighting`] | what a radio hears and the scan-instance aggregates the log keeps |
 //! | [`published`] | diagnosis keys infected people published |
 //! | [`log`] | the encounter log: a crash-safe ring of scan-instance records |
@@ -63,6 +64,7 @@ pub mod advert;
 pub mod ble;
 pub mod bluezone;
 pub mod btsnoop;
+pub mod calibration;
 pub mod gaen;
 pub mod identifier;
 mod keys;

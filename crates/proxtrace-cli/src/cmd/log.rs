@@ -160,7 +160,7 @@ pub(crate) struct ImportArgs {
 }
 
 /// `+HH:MM`, `-HH:MM`, `HH:MM` or whole seconds east of UTC.
-fn parse_utc_offset(s: &str) -> Result<UtcOffset, String> {
+pub(crate) fn parse_utc_offset(s: &str) -> Result<UtcOffset, String> {
     let secs: i64 = if let Some((h, m)) = s.split_once(':') {
         let neg = h.starts_with('-');
         let h: i64 = h

@@ -228,6 +228,10 @@ fn tracer_config(scheme: Scheme) -> TracerConfig {
             bluezone: scheme == Scheme::Bluezone,
         },
         tx_power_dbm: radio::TX_POWER_DBM,
+        // The simulated radio reports calibrated RSSI already: no correction, and the
+        // simulated phones are calibrated by construction.
+        rssi_correction_db: 0,
+        calibration_confidence: proxtrace::gaen::CalibrationConfidence::HIGH,
         // A few days of one person's encounters are tens of KiB; 16 MiB per phone would
         // make a town of phones cost gigabytes.
         log_capacity_bytes: 512 << 10,

@@ -131,6 +131,79 @@ impl CalibrationConfidence {
     pub const fn get(self) -> u8 {
         self.0
     }
+
+    /// The confidence of a 2-bit level; `None` above 3.
+    pub const fn from_level(level: u8) -> Option<Self> {
+        if level <= 3 { Some(Self(level)) } else { None }
+    }
+
+    /// The name used in configuration files: `lowest`, `low`, `medium` or `high`.
+    pub const fn name(self) -> &'static str {
+        match self.0 {
+            0 => "lowest",
+            1 => "low",
+            2 => "medium",
+            _ => "high",
+        }
+    }
+
+    /// The confidence of a name (`lowest`, `low`, `medium`, `high`; any case).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [Self::LOWEST, Self::LOW, Self::MEDIUM, Self::HIGH]
+            .into_iter()
+            .find(|c| c.name().eq_ignore_ascii_case(name.trim()))
+    }
+}
+
+impl Default for CalibrationConfidence {
+    /// [`LOWEST`](Self::LOWEST): no calibration data.
+    fn default() -> Self {
+        Self::LOWEST
+    }
+}
+
+impl fmt::Display for CalibrationConfidence {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl serde::Serialize for CalibrationConfidence {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for CalibrationConfidence {
+    /// A name (`"lowest"`, `"low"`, `"medium"`, `"high"`) or a level 0–3.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = CalibrationConfidence;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(
+                    "a calibration confidence: \"lowest\", \"low\", \"medium\", \"high\" or 0–3",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                CalibrationConfidence::from_name(v)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Str(v), &self))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                u8::try_from(v)
+                    .ok()
+                    .and_then(CalibrationConfidence::from_level)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                u8::try_from(v)
+                    .ok()
+                    .and_then(CalibrationConfidence::from_level)
+                    .ok_or_else(|| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// Decrypted GAEN metadata: version, TX power and (v1.1) calibration confidence.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::published::ReportType;
 
 use super::MatchError;
+use super::attenuation::AttenuationConfig;
 
 /// Everything a match is configured by.
 ///
@@ -28,6 +29,8 @@ pub struct MatchConfig {
     pub windows: WindowConfig,
     /// How windows are scored into daily summaries.
     pub scoring: DailySummariesConfig,
+    /// How each scan instance's attenuation is computed (options; defaults are GAEN's).
+    pub attenuation: AttenuationConfig,
 }
 
 impl MatchConfig {
@@ -35,6 +38,7 @@ impl MatchConfig {
     /// weights finite and non-negative).
     pub fn validate(&self) -> Result<(), MatchError> {
         let bad = |reason: String| Err(MatchError::Config(reason));
+        self.attenuation.validate()?;
         // Values that size the matcher's tables and windows are bounded, so a configuration
         // can never make it allocate without limit.
         let bounded: [(&str, u64, u64); 6] = [

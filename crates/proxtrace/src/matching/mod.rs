@@ -36,6 +36,7 @@
 //! turn hits into [`ExposureWindow`]s and [`DailySummary`]s: every rule lives there once, so a
 //! faster inner loop cannot change a result.
 
+mod attenuation;
 mod config;
 mod fast;
 mod index;
@@ -44,6 +45,9 @@ mod result;
 mod summary;
 mod windows;
 
+pub use attenuation::{
+    AttenuationConfig, BucketAttenuation, SelfCalibration, Smoothing, median_logged_rssi,
+};
 pub use config::{
     BluezoneMatchConfig, DailySummariesConfig, GaenMatchConfig, Infectiousness, MAX_DRIFT_SLOTS,
     MAX_INTERVAL_TOLERANCE, MAX_SPAN_SECS, MatchConfig, ReportTypeWeights, WindowConfig,

@@ -2,15 +2,26 @@
 
 use std::collections::BTreeMap;
 
+use super::attenuation::BucketAttenuation;
 use super::config::DailySummariesConfig;
 use super::result::{DailySummary, ExposureWindow};
 
-/// Fill a window's weighted duration and score.
-pub(crate) fn score_window(w: &mut ExposureWindow, c: &DailySummariesConfig) {
+/// Fill a window's weighted duration and score, bucketing by the chosen attenuation.
+pub(crate) fn score_window(
+    w: &mut ExposureWindow,
+    c: &DailySummariesConfig,
+    bucket_by: BucketAttenuation,
+) {
     let weighted: f64 = w
         .scan_instances
         .iter()
-        .map(|s| f64::from(s.seconds_since_last_scan) * c.bucket_weight(s.typical_attenuation_db))
+        .map(|s| {
+            let a = match bucket_by {
+                BucketAttenuation::Typical => s.typical_attenuation_db,
+                BucketAttenuation::Minimum => s.min_attenuation_db,
+            };
+            f64::from(s.seconds_since_last_scan) * c.bucket_weight(a)
+        })
         .sum();
     w.weighted_duration_secs = weighted;
     w.score =

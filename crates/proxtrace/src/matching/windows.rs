@@ -12,6 +12,7 @@ use crate::identifier::Scheme;
 use crate::published::{BluezoneDiagnosisKey, GaenDiagnosisKey, ReportType};
 use crate::time::{EN_INTERVAL_SECONDS, UnixTime, UtcDay};
 
+use super::attenuation::{Smoothing, median_of_3};
 use super::config::{Infectiousness, MatchConfig};
 use super::index::EncounterIndex;
 use super::result::{ExposureWindow, ScanInstance};
@@ -36,11 +37,6 @@ struct Instance {
     typical: u8,
     min: u8,
     confidence: Option<u8>,
-}
-
-fn attenuation(tx: i8, rssi: i8) -> u8 {
-    // TX ∈ [−128, 127], RSSI ∈ [−128, 127]: the difference fits in [−255, 255].
-    (i16::from(tx) - i16::from(rssi)).clamp(0, 255) as u8
 }
 
 /// Index of the last entry of each distinct key, for keys that have hits; earlier entries of
@@ -72,6 +68,8 @@ pub(crate) fn gaen_windows(
     config: &MatchConfig,
 ) -> Vec<ExposureWindow> {
     let c = &config.gaen;
+    let att = &config.attenuation;
+    let shift = att.rssi_shift(index);
     let effective = effective_keys(keys, hits, |k| k.key.expose_secret());
     // (key, j) → entries, both ordered, so the result never depends on hit order.
     let mut by_rpi: BTreeMap<(u32, u64), Vec<u32>> = BTreeMap::new();
@@ -113,8 +111,8 @@ pub(crate) fn gaen_windows(
                 first: e.first,
                 last: e.last,
                 entry: i,
-                typical: attenuation(tx, e.mean_rssi),
-                min: attenuation(tx, e.max_rssi),
+                typical: att.attenuation(tx, e.mean_rssi, shift),
+                min: att.attenuation(tx, e.max_rssi, shift),
                 confidence: md.calibration_confidence().map(|c| c.get()),
             });
         }
@@ -147,6 +145,8 @@ pub(crate) fn bluezone_windows(
     config: &MatchConfig,
 ) -> Vec<ExposureWindow> {
     let c = &config.bluezone;
+    let att = &config.attenuation;
+    let shift = att.rssi_shift(index);
     let effective = effective_keys(keys, hits, |k| k.daily_key.expose_secret());
     let mut per_key: BTreeMap<u32, Vec<Instance>> = BTreeMap::new();
     let mut seen: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
@@ -175,8 +175,8 @@ pub(crate) fn bluezone_windows(
                 first: e.first,
                 last: e.last,
                 entry: i,
-                typical: attenuation(tx, e.mean_rssi),
-                min: attenuation(tx, e.max_rssi),
+                typical: att.attenuation(tx, e.mean_rssi, shift),
+                min: att.attenuation(tx, e.max_rssi, shift),
                 confidence: None,
             });
         }
@@ -213,6 +213,16 @@ fn split_windows(
     }
     let w = &config.windows;
     instances.sort_unstable_by_key(|i| (i.first, i.last, i.entry));
+    if config.attenuation.smoothing == Smoothing::MedianOf3 {
+        let mut typical: Vec<u8> = instances.iter().map(|i| i.typical).collect();
+        let mut min: Vec<u8> = instances.iter().map(|i| i.min).collect();
+        median_of_3(&mut typical);
+        median_of_3(&mut min);
+        for (i, (t, m)) in instances.iter_mut().zip(typical.into_iter().zip(min)) {
+            i.typical = t;
+            i.min = m;
+        }
+    }
     let mut start = 0;
     while start < instances.len() {
         let t0 = u64::from(instances[start].first);
@@ -251,7 +261,7 @@ fn split_windows(
             score: 0.0,
             diagnosis_key_index: key as usize,
         };
-        super::summary::score_window(&mut window, &config.scoring);
+        super::summary::score_window(&mut window, &config.scoring, config.attenuation.bucket_by);
         out.push(window);
         start = end;
     }

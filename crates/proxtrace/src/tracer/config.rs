@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::calibration::{DeviceCalibration, RSSI_CORRECTION_RANGE_DB};
+use crate::gaen::{CalibrationConfidence, Metadata};
 use crate::log::DEFAULT_CAPACITY;
 use crate::sighting::AggregatorConfig;
 use crate::storage_key::StorageKey;
@@ -33,7 +35,10 @@ impl Default for Schemes {
 ///
 /// ```
 /// use proxtrace::tracer::TracerConfig;
-/// let c: TracerConfig = serde_json::from_str(r#"{"schemes":{"gaen":true,"bluezone":true},"tx_power_dbm":-8}"#)?;
+/// let c: TracerConfig = serde_json::from_str(
+///     r#"{"schemes":{"gaen":true,"bluezone":true},
+///         "tx_power_dbm":-29,"rssi_correction_db":2,"calibration_confidence":"high"}"#,
+/// )?;
 /// assert_eq!(c.rotation_secs, 900);
 /// c.validate()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -55,10 +60,18 @@ pub struct TracerConfig {
     /// See `scan_window_secs`.
     pub scan_period_secs: u32,
     /// TX power broadcast in GAEN metadata, dBm (calibrated: `TX − RSSI` is the attenuation).
+    /// This phone model's `tx` from a calibration table
+    /// ([`CalibrationTable::lookup`](crate::calibration::CalibrationTable::lookup)); default
+    /// −24 dBm, the uncalibrated value of [`DeviceCalibration::UNCALIBRATED`]. −50…20.
     pub tx_power_dbm: i8,
     /// Added to every RSSI the radio reports (this phone model's receive calibration), dB.
-    /// The result is clamped to −127…126 dBm.
+    /// The result is clamped to −127…126 dBm. Default −3 dB
+    /// ([`DeviceCalibration::UNCALIBRATED`]). −60…60.
     pub rssi_correction_db: i8,
+    /// How well `tx_power_dbm` and `rssi_correction_db` are known, advertised in GAEN
+    /// metadata version 1.1 (byte 0 bits 3–2): `"lowest"` (default: no calibration data),
+    /// `"low"` (manufacturer average), `"medium"` (a similar model), `"high"` (this model).
+    pub calibration_confidence: CalibrationConfidence,
     /// Days keys and encounters are kept. Default 14.
     pub retention_days: u32,
     /// Make the log durable at least this often, seconds. Default 900: a crash loses at most
@@ -91,8 +104,9 @@ impl Default for TracerConfig {
             rotation_jitter_secs: 300,
             scan_window_secs: 4,
             scan_period_secs: 300,
-            tx_power_dbm: -8,
-            rssi_correction_db: 0,
+            tx_power_dbm: DeviceCalibration::UNCALIBRATED.tx_power_dbm,
+            rssi_correction_db: DeviceCalibration::UNCALIBRATED.rssi_correction_db,
+            calibration_confidence: DeviceCalibration::UNCALIBRATED.confidence,
             retention_days: 14,
             sync_interval_secs: 900,
             bluezone_slots_per_day: 96,
@@ -145,6 +159,12 @@ impl TracerConfig {
                 self.tx_power_dbm
             ));
         }
+        if !RSSI_CORRECTION_RANGE_DB.contains(&self.rssi_correction_db) {
+            return bad(format!(
+                "rssi_correction_db {} is outside −60…60 dB; no phone model is that far off",
+                self.rssi_correction_db
+            ));
+        }
         if self.aggregation.max_gap_secs == 0 || self.aggregation.max_window_secs == 0 {
             return bad("aggregation gaps and windows must be at least 1 s".into());
         }
@@ -157,6 +177,31 @@ impl TracerConfig {
         SlotsPerDay::new(self.bluezone_slots_per_day)
             .map_err(|e| TracerError::Config(format!("bluezone_slots_per_day: {e}")))?;
         Ok(())
+    }
+
+    /// This configuration with a device calibration applied (TX power, RSSI correction and
+    /// confidence), e.g. from [`CalibrationTable::lookup`](crate::calibration::CalibrationTable::lookup).
+    #[must_use]
+    pub fn with_calibration(mut self, c: DeviceCalibration) -> Self {
+        self.tx_power_dbm = c.tx_power_dbm;
+        self.rssi_correction_db = c.rssi_correction_db;
+        self.calibration_confidence = c.confidence;
+        self
+    }
+
+    /// The device calibration this configuration uses.
+    pub fn calibration(&self) -> DeviceCalibration {
+        DeviceCalibration {
+            tx_power_dbm: self.tx_power_dbm,
+            rssi_correction_db: self.rssi_correction_db,
+            confidence: self.calibration_confidence,
+        }
+    }
+
+    /// The GAEN metadata this tracer broadcasts: version 1.1 with its TX power and
+    /// calibration confidence.
+    pub fn gaen_metadata(&self) -> Metadata {
+        Metadata::v1_1(self.tx_power_dbm, self.calibration_confidence)
     }
 
     /// The encounter log options this configuration implies.

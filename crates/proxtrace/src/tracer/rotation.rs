@@ -12,7 +12,7 @@ use rand::rngs::ChaCha20Rng;
 
 use crate::advert::{LegacyAdvertisement, encode_advertisement};
 use crate::bluezone::DailyKey;
-use crate::gaen::{Metadata, TemporaryExposureKey};
+use crate::gaen::TemporaryExposureKey;
 use crate::identifier::{GaenPayload, Identifier};
 use crate::time::{CheckedTime, EnIntervalNumber, UnixTime};
 
@@ -78,7 +78,7 @@ impl Rotation {
                 .rolling_proximity_identifier(j);
             let aem = tek
                 .associated_encrypted_metadata_key()
-                .encrypt(&rpi, &Metadata::v1_0(config.tx_power_dbm));
+                .encrypt(&rpi, &config.gaen_metadata());
             payloads.push(Identifier::Gaen(GaenPayload { rpi, aem }));
             if !config.schemes.bluezone {
                 let lo = u64::from(config.rotation_secs - config.rotation_jitter_secs);
