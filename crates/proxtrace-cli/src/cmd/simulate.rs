@@ -120,7 +120,7 @@ pub(crate) fn run(a: SimulateArgs) -> Result<(), CliError> {
     let bar = progress_bar();
     let mut progress = |done: u64, total: u64| {
         if let Some(b) = &bar
-            && done % 60 == 0
+            && done.is_multiple_of(60)
         {
             b.set_length(total);
             b.set_position(done);

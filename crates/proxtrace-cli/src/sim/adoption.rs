@@ -107,10 +107,10 @@ impl Adoption {
 /// The phone person `i` would carry: iOS with probability `ios_share`; the scheme from the
 /// mix, or `config.scheme`.
 pub(crate) fn phone_kind(config: &SimConfig, i: usize) -> PhoneKind {
-    let ios = Stream::new(&[config.seed, 0x696f_73, i as u64]).unit() < config.ios_share as f32;
+    let ios = Stream::new(&[config.seed, 0x0069_6f73, i as u64]).unit() < config.ios_share as f32;
     let (gaen, bluezone) = match config.scheme_mix {
         Some(m) => {
-            let u = f64::from(Stream::new(&[config.seed, 0x6d69_78, i as u64]).unit());
+            let u = f64::from(Stream::new(&[config.seed, 0x006d_6978, i as u64]).unit());
             if u < m.bluezone {
                 (false, true)
             } else if u < m.bluezone + m.gaen {

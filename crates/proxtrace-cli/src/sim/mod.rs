@@ -269,3 +269,33 @@ pub fn sweep(
     };
     Ok(r)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_thread_count_changes_nothing() {
+        let config = SimConfig {
+            people: 40,
+            days: 1,
+            ios_share: 0.3,
+            scheme_mix: Some(SchemeMix {
+                bluezone: 0.4,
+                gaen: 0.4,
+                both: 0.2,
+            }),
+            ..SimConfig::default()
+        };
+        let on = |threads: usize| {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .unwrap();
+            let mut r = pool.install(|| run(&config, &mut |_, _| {})).unwrap();
+            r.timings = Timings::default();
+            r
+        };
+        assert_eq!(on(1), on(3));
+    }
+}
