@@ -200,6 +200,8 @@ fn print_report(
     writeln!(out, "people: {}", r.people)?;
     writeln!(out, "households: {}", r.households)?;
     writeln!(out, "communes: {}", r.communes)?;
+    let places: Vec<String> = r.places.iter().map(|(k, n)| format!("{k} {n}")).collect();
+    writeln!(out, "places: {}", places.join(", "))?;
     writeln!(out, "adoption: {}", r.adoption)?;
     if let Some(s) = r.adoption_public_sector {
         writeln!(out, "adoption_public_sector: {s:.4}")?;

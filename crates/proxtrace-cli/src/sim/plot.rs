@@ -109,21 +109,29 @@ pub fn plot_sweep(report: &SweepReport, path: &Path) -> Result<(), PlotError> {
         .label_font(("sans-serif", 16))
         .draw()
         .map_err(|e| err(&e))?;
-    // The figures, as a table in the lower right (labels at the points would collide at
-    // 7.54 % and 8.3 %).
+    // The figures, as a table in the free lower right corner (labels at the points would
+    // collide at 7.54 % and 8.3 %).
     let mut lines = vec!["adoption → close contacts notified".to_owned()];
     lines.extend(
         points
             .iter()
-            .map(|&(a, s)| format!("{:>6.2} % → {:>5.1} %", a * 100.0, s * 100.0)),
+            .map(|&(a, s)| format!("{:.2} % → {:.1} %", a * 100.0, s * 100.0)),
     );
-    let (w, h) = root.dim_in_pixel();
-    let x = i32::try_from(w).unwrap_or(900) - 330;
-    let y0 = i32::try_from(h).unwrap_or(620) - 110 - 22 * i32::try_from(lines.len()).unwrap_or(0);
-    for (k, line) in lines.iter().enumerate() {
-        let y = y0 + 22 * i32::try_from(k).unwrap_or(0);
-        root.draw(&Text::new(line.clone(), (x, y), ("monospace", 16)))
-            .map_err(|e| err(&e))?;
+    let (x, y0) = chart.backend_coord(&(0.63, 0.30));
+    let step = 22;
+    let rows = i32::try_from(lines.len()).unwrap_or(0);
+    root.draw(&Rectangle::new(
+        [(x - 8, y0 - 6), (x + 310, y0 + step * rows)],
+        WHITE.mix(0.9).filled(),
+    ))
+    .map_err(|e| err(&e))?;
+    for (k, line) in (0..).zip(&lines) {
+        root.draw(&Text::new(
+            line.clone(),
+            (x, y0 + step * k),
+            ("monospace", 16),
+        ))
+        .map_err(|e| err(&e))?;
     }
     root.present().map_err(|e| err(&e))?;
     Ok(())

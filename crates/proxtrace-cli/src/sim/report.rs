@@ -1,10 +1,12 @@
 //! What a run reports (every figure is also in `--json`).
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use super::config::{PlaceRef, Relay, SimConfig};
 use super::driver::World;
-use super::population::Town;
+use super::population::{Kind, Town};
 use super::scoring::{Evaluation, PairType, ratio};
 
 /// The outcome of one run: ground truth against notifications.
@@ -23,6 +25,9 @@ pub struct SimReport {
     pub households: u32,
     /// Communes (about 6,000 people each).
     pub communes: usize,
+    /// Places of each kind (`home`, `school` classrooms, `work`, `field`, `office`,
+    /// `market`, `bus`).
+    pub places: BTreeMap<&'static str, usize>,
     /// People whose phone runs the app.
     pub phones: usize,
     /// Fraction of people asked to have the app.
@@ -99,6 +104,13 @@ pub struct Timings {
     pub matching: f64,
 }
 
+fn places(town: &Town) -> BTreeMap<&'static str, usize> {
+    Kind::ALL
+        .iter()
+        .map(|&k| (k.name(), town.count(k)))
+        .collect()
+}
+
 fn scheme_label(config: &SimConfig) -> String {
     match config.scheme_mix {
         Some(_) => "mixed".to_owned(),
@@ -119,6 +131,7 @@ impl SimReport {
             people: town.people.len(),
             households: town.households,
             communes: town.communes,
+            places: places(town),
             phones: e.phones,
             adoption: config.adoption,
             adoption_public_sector,
