@@ -22,7 +22,7 @@
 //! docs/scale.md. The data stop at 15 m (20 instances in 10–30 m): beyond [`RANGE_METRES`]
 //! nothing is heard. That cut-off is an assumption of the simulator, not a measurement.
 //!
-//! Every draw comes from a [`Stream`] keyed by what it is about (seed, receiver, sender, scan
+//! Every draw comes from a `Stream` keyed by what it is about (seed, receiver, sender, scan
 //! time), never from a shared generator: the same pair in the same scan gets the same radio
 //! whatever else happens in the town, which makes runs reproducible under any thread count and
 //! lets an adoption sweep reuse one run (see `sweep.rs`).
