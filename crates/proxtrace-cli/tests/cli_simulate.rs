@@ -258,6 +258,17 @@ fn bad_arguments_exit_2_in_one_line() {
     for args in [
         &["--phones", "1"][..],
         &["--people", "250001"],
+        &["--people", "250000", "--days", "14"],
+        &[
+            "--people",
+            "100000",
+            "--days",
+            "14",
+            "--adoption",
+            "0.1",
+            "--sweep-adoption",
+            "0.1,1",
+        ],
         &["--days", "0"],
         &["--days", "15"],
         &["--scheme", "tcn"],

@@ -16,6 +16,9 @@ pub const DEFAULT_START_DAY: UtcDay = UtcDay::new(20_759);
 /// Most people a run simulates (memory grows by ≈ 40 KB per phone-day, see
 /// docs/performance.md; a province is sharded by district, docs/scale.md).
 pub const MAX_PEOPLE: usize = 250_000;
+/// Most phone-days one run simulates (phones with the app × days; ≈ 32 KB and ≈ 4 ms of CPU
+/// each, so ≈ 32 GB and ≈ 65 CPU-minutes at the limit; docs/performance.md).
+pub const MAX_PHONE_DAYS: u64 = 1_000_000;
 /// Most simulated days (keys are kept 14 days).
 pub const MAX_DAYS: u32 = 14;
 /// Most adoption rates in one sweep.
@@ -225,6 +228,7 @@ impl SimConfig {
         }
         fraction("--household-clustering", self.household_clustering)?;
         fraction("--ios-share", self.ios_share)?;
+        self.check_phone_days(self.adoption)?;
         if let Some(r) = self.relay {
             if r.delay_secs > MAX_RELAY_DELAY_SECS {
                 return Err(SimError::Config(format!(
@@ -238,6 +242,20 @@ impl SimConfig {
                     r.from, r.to
                 )));
             }
+        }
+        Ok(())
+    }
+
+    /// Phones at `adoption` × days within [`MAX_PHONE_DAYS`].
+    pub fn check_phone_days(&self, adoption: f64) -> Result<(), SimError> {
+        let phones = (self.people as f64 * adoption).round() as u64;
+        let phone_days = phones * u64::from(self.days);
+        if phone_days > MAX_PHONE_DAYS {
+            return Err(SimError::Config(format!(
+                "{phones} phones × {} days = {phone_days} phone-days is above {MAX_PHONE_DAYS} (≈ {} GB of memory); simulate fewer people or days, or shard by district (docs/scale.md)",
+                self.days,
+                phone_days * 32 / 1_000_000
+            )));
         }
         Ok(())
     }

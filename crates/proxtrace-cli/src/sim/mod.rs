@@ -41,8 +41,8 @@ use rand::seq::SliceRandom;
 use proxtrace::tracer::TracerError;
 
 pub use config::{
-    DEFAULT_START_DAY, MAX_DAYS, MAX_PEOPLE, MAX_RELAY_DELAY_SECS, MAX_SWEEP_RATES, PlaceRef,
-    Relay, SchemeMix, SimConfig,
+    DEFAULT_START_DAY, MAX_DAYS, MAX_PEOPLE, MAX_PHONE_DAYS, MAX_RELAY_DELAY_SECS, MAX_SWEEP_RATES,
+    PlaceRef, Relay, SchemeMix, SimConfig,
 };
 pub use population::Kind;
 pub use report::{RelayReport, SimReport, SweepReport, SweepRow, Timings};
@@ -233,6 +233,7 @@ pub fn sweep(
 ) -> Result<SweepReport, SimError> {
     config.validate()?;
     SimConfig::validate_sweep(rates)?;
+    config.check_phone_days(rates.iter().copied().fold(0.0, f64::max))?;
     let ctx = Context::new(config);
     let highest = ctx.adoption.rate(rates.iter().copied().fold(0.0, f64::max));
     let has_phone: Vec<bool> = (0..config.people)
