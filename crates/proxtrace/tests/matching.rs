@@ -169,6 +169,54 @@ fn tolerance_edges() {
 }
 
 #[test]
+fn strict_windows_accept_rpis_within_minutes_and_need_fifteen_minutes_per_key() {
+    let d = day_start_interval();
+    let j = d.checked_add(70).unwrap();
+    let strict = MatchConfig::default().with_strict_windows();
+    // RPI acceptance: j − 1 … j + 3 instead of j − 12 … j + 12.
+    let at = |n: i64| {
+        let i = EnIntervalNumber::new((i64::from(j.get()) + n) as u32);
+        heard(9, j, i.start().as_secs(), 0, -60)
+    };
+    // One sighting scores 120 s; lift the duration rule to look at acceptance alone.
+    let mut acceptance = strict.clone();
+    acceptance.windows.min_key_daily_duration_secs = 0;
+    let key = [gaen_key(9, j, 1)];
+    let n = |c: &MatchConfig, n: i64| instance_count(&run_with(c.clone(), &[at(n)], &key, &[]));
+    assert_eq!((n(&acceptance, -1), n(&acceptance, 3)), (1, 1));
+    assert_eq!((n(&acceptance, -2), n(&acceptance, 4)), (0, 0));
+    assert_eq!(
+        (
+            n(&MatchConfig::default(), -2),
+            n(&MatchConfig::default(), 4)
+        ),
+        (1, 1)
+    );
+    // Duration rule: 3 scans 5 minutes apart at NEAR (weight 1) are 120 + 300 + 300 = 720 s
+    // of one key: dropped; a fourth scan makes 1,020 s: kept. The defaults keep both.
+    let t0 = j.start().as_secs();
+    let scans = |k: u64| -> Vec<ScanAggregate> {
+        (0..k).map(|i| heard(5, j, t0 + 300 * i, 0, -60)).collect()
+    };
+    let five = [gaen_key(5, d, 144)];
+    assert_eq!(
+        instance_count(&run_with(strict.clone(), &scans(3), &five, &[])),
+        0
+    );
+    assert_eq!(
+        instance_count(&run_with(strict.clone(), &scans(4), &five, &[])),
+        4
+    );
+    assert_eq!(instance_count(&run(&scans(3), &five, &[])), 3);
+    // Two keys of 720 s each: the defaults add them up to a notification, strict does not.
+    let mut both = scans(3);
+    both.extend((0..3).map(|i| heard(6, j, t0 + 300 * i + 30, 0, -60)));
+    let keys = [gaen_key(5, d, 144), gaen_key(6, d, 144)];
+    assert!(run(&both, &keys, &[]).exposed);
+    assert!(!run_with(strict, &both, &keys, &[]).exposed);
+}
+
+#[test]
 fn sightings_past_20_minutes_after_the_first_are_ignored() {
     let d = day_start_interval();
     let j = d.checked_add(10).unwrap();

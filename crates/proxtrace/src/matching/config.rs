@@ -34,6 +34,39 @@ pub struct MatchConfig {
 }
 
 impl MatchConfig {
+    /// RPI acceptance of [`with_strict_windows`](Self::with_strict_windows): 10 minutes of
+    /// clock difference before, and the 20 minutes an RPI is broadcast plus 10 minutes after.
+    pub const STRICT_INTERVALS_BEFORE: u32 = 1;
+    /// See [`STRICT_INTERVALS_BEFORE`](Self::STRICT_INTERVALS_BEFORE).
+    pub const STRICT_INTERVALS_AFTER: u32 = 3;
+    /// Duration rule of [`with_strict_windows`](Self::with_strict_windows): 15 minutes at
+    /// full weight with one key on one day.
+    pub const STRICT_MIN_KEY_DAILY_DURATION_SECS: u32 = 15 * 60;
+
+    /// Stricter windows against relayed and replayed identifiers: a GAEN sighting counts only
+    /// within [`STRICT_INTERVALS_BEFORE`](Self::STRICT_INTERVALS_BEFORE) /
+    /// [`STRICT_INTERVALS_AFTER`](Self::STRICT_INTERVALS_AFTER) intervals of its RPI's
+    /// (instead of ±2 hours), and a key counts only with at least
+    /// [`STRICT_MIN_KEY_DAILY_DURATION_SECS`](Self::STRICT_MIN_KEY_DAILY_DURATION_SECS) of
+    /// weighted duration on a day. Costs recall
+    /// between phones whose clocks are more than 10 minutes apart, and for contacts made of
+    /// several short encounters.
+    ///
+    /// ```
+    /// use proxtrace::matching::MatchConfig;
+    /// let c = MatchConfig::default().with_strict_windows();
+    /// assert_eq!(c.gaen.intervals_before, 1);
+    /// assert_eq!(c.windows.min_key_daily_duration_secs, 900);
+    /// c.validate().unwrap();
+    /// ```
+    #[must_use]
+    pub fn with_strict_windows(mut self) -> Self {
+        self.gaen.intervals_before = Self::STRICT_INTERVALS_BEFORE;
+        self.gaen.intervals_after = Self::STRICT_INTERVALS_AFTER;
+        self.windows.min_key_daily_duration_secs = Self::STRICT_MIN_KEY_DAILY_DURATION_SECS;
+        self
+    }
+
     /// Check that the configuration is coherent (thresholds increasing, ranges non-empty,
     /// weights finite and non-negative).
     pub fn validate(&self) -> Result<(), MatchError> {
@@ -205,6 +238,10 @@ pub struct WindowConfig {
     pub unknown_scan_gap_secs: u32,
     /// Cap on `seconds_since_last_scan` (5 minutes).
     pub max_scan_gap_secs: u32,
+    /// A duration rule: windows of a key whose weighted durations on a day add up to less
+    /// than this many seconds are dropped, so that a notification needs enough exposure to
+    /// one person rather than many short exposures added up. Default 0 (off; GAEN's rule).
+    pub min_key_daily_duration_secs: u32,
 }
 
 impl Default for WindowConfig {
@@ -213,6 +250,7 @@ impl Default for WindowConfig {
             max_window_secs: 30 * 60,
             unknown_scan_gap_secs: 120,
             max_scan_gap_secs: 5 * 60,
+            min_key_daily_duration_secs: 0,
         }
     }
 }

@@ -134,7 +134,26 @@ pub(crate) fn gaen_windows(
             &mut windows,
         );
     }
+    drop_short_keys(&mut windows, config);
     windows
+}
+
+/// The duration rule (`windows.min_key_daily_duration_secs`): drop the windows of every key
+/// whose weighted durations on a day add up to less than the minimum.
+fn drop_short_keys(windows: &mut Vec<ExposureWindow>, config: &MatchConfig) {
+    let min = f64::from(config.windows.min_key_daily_duration_secs);
+    if min <= 0.0 {
+        return;
+    }
+    let mut total: BTreeMap<(usize, UtcDay), f64> = BTreeMap::new();
+    for w in windows.iter() {
+        *total.entry((w.diagnosis_key_index, w.day)).or_insert(0.0) += w.weighted_duration_secs;
+    }
+    windows.retain(|w| {
+        total
+            .get(&(w.diagnosis_key_index, w.day))
+            .is_some_and(|&t| t >= min)
+    });
 }
 
 /// Exposure windows of Bluezone hits. `hits` may be in any order.
@@ -195,6 +214,7 @@ pub(crate) fn bluezone_windows(
             &mut windows,
         );
     }
+    drop_short_keys(&mut windows, config);
     windows
 }
 
