@@ -489,3 +489,76 @@ fn a_full_disk_fails_at_creation_not_mid_run() {
     let out = stdout(&import(&log, &later, &[]));
     assert_ne!(field(&out, "stored"), "0");
 }
+
+/// `--storage-key-file` seals the log: no identifier appears in the file's bytes, the same
+/// key reads it back, no key or the wrong key is a clear error (exit 1) that changes nothing.
+#[test]
+fn a_storage_key_file_seals_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let key = dir.path().join("key.hex");
+    std::fs::write(&key, format!("{}\n", "42".repeat(32))).unwrap();
+    let wrong = dir.path().join("wrong.hex");
+    std::fs::write(&wrong, "17".repeat(32)).unwrap();
+    let rpi = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
+    let csv = dir.path().join("s.csv");
+    std::fs::write(
+        &csv,
+        format!("unix_time,scheme,id,aem,rssi\n1763890000,gaen,{rpi},0a0b0c0d,-60\n"),
+    )
+    .unwrap();
+    let (log_s, key_s) = (log.to_str().unwrap(), key.to_str().unwrap());
+    stdout(&proxtrace(&[
+        "log",
+        "import",
+        "--log",
+        log_s,
+        "--now",
+        NOW,
+        "--storage-key-file",
+        key_s,
+        "--format",
+        "csv",
+        csv.to_str().unwrap(),
+    ]));
+    let bytes = std::fs::read(log.join("encounters.ptlog")).unwrap();
+    let raw = hex::decode(rpi).unwrap();
+    assert!(
+        !bytes.windows(6).any(|w| raw.windows(6).any(|r| r == w)),
+        "identifier bytes in the sealed log"
+    );
+    let out = stdout(&proxtrace(&[
+        "log",
+        "stats",
+        "--log",
+        log_s,
+        "--storage-key-file",
+        key_s,
+    ]));
+    assert_eq!(field(&out, "records"), "1");
+    assert_eq!(field(&out, "encrypted"), "true");
+    for extra in [vec![], vec!["--storage-key-file", wrong.to_str().unwrap()]] {
+        let mut args = vec!["log", "stats", "--log", log_s];
+        args.extend(extra);
+        let o = proxtrace(&args);
+        assert_eq!(
+            o.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!String::from_utf8_lossy(&o.stderr).is_empty());
+    }
+    assert_eq!(std::fs::read(log.join("encounters.ptlog")).unwrap(), bytes);
+    // A key file that is not 64 hex digits: exit 2.
+    std::fs::write(&wrong, "not hex").unwrap();
+    let o = proxtrace(&[
+        "log",
+        "stats",
+        "--log",
+        log_s,
+        "--storage-key-file",
+        wrong.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -13,6 +13,7 @@ use proxtrace::log::{
     LogOptions, MAX_CAPACITY,
 };
 use proxtrace::sighting::AggregatorConfig;
+use proxtrace::storage_key::StorageKey;
 use proxtrace::time::UnixTime;
 use proxtrace_cli::import::{self, RunError, TimestampUnit};
 
@@ -48,6 +49,11 @@ pub(crate) struct LogDir {
     /// (default: show every stored record).
     #[arg(long, value_name = "UNIX_SECONDS")]
     now: Option<u64>,
+    /// A file holding the 32-byte storage key as 64 hex digits (the tracer's `storage_key`):
+    /// the log is sealed with it (ChaCha20-Poly1305). Needed to read a sealed log; a new log
+    /// created with it is sealed.
+    #[arg(long, value_name = "FILE")]
+    storage_key_file: Option<PathBuf>,
 }
 
 /// An error with its causes, as one line.
@@ -73,12 +79,27 @@ impl LogDir {
         }
     }
 
-    fn options(&self) -> LogOptions {
-        LogOptions {
+    fn options(&self) -> Result<LogOptions, CliError> {
+        let encryption = match &self.storage_key_file {
+            None => None,
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| CliError::failure(format!("{}: {e}", path.display())))?;
+                let key = StorageKey::from_hex(text.trim()).map_err(|e| {
+                    CliError::usage("--storage-key-file", format!("{}: {e}", path.display()))
+                })?;
+                Some(
+                    key.log_encryption(&mut rand::rngs::SysRng)
+                        .map_err(|e| CliError::failure(chain(&e)))?,
+                )
+            }
+        };
+        Ok(LogOptions {
             capacity_bytes: self.capacity_bytes,
             retention_days: self.retention_days,
+            encryption,
             ..LogOptions::default()
-        }
+        })
     }
 
     /// The log file: `--log` itself when it names a file, else `encounters.ptlog` in it.
@@ -103,11 +124,11 @@ impl LogDir {
     /// Open for writing (exclusive lock), creating the directory and the log if missing.
     /// Nothing expires here: writers call `expire` themselves.
     fn open_write(&self) -> Result<EncounterLog<FileBackend>, CliError> {
+        let options = self.options()?;
         let r = if self.dir.is_file() {
-            FileBackend::open(&self.dir)
-                .and_then(|b| EncounterLog::open_or_create(b, self.options()))
+            FileBackend::open(&self.dir).and_then(|b| EncounterLog::open_or_create(b, options))
         } else {
-            EncounterLog::open_dir(&self.dir, self.options())
+            EncounterLog::open_dir(&self.dir, options)
         };
         r.map_err(|e| self.fail(&e))
     }
@@ -115,8 +136,9 @@ impl LogDir {
     /// Open read-only (shared lock): never creates, expires, repairs or writes anything. With
     /// `--now`, records past the retention at that time are hidden.
     pub(crate) fn open_read(&self) -> Result<EncounterLog<FileBackend>, CliError> {
+        let options = self.options()?;
         let mut log = FileBackend::open_read_only(&self.file())
-            .and_then(|b| EncounterLog::open_read_only(b, self.options()))
+            .and_then(|b| EncounterLog::open_read_only(b, options))
             .map_err(|e| self.fail(&e))?;
         if let Some(now) = self.now {
             log.hide_expired(UnixTime::from_secs(now));
