@@ -4,14 +4,14 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use proxtrace::calibration::{
-    CalibrationTable, RSSI_CORRECTION_RANGE_DB, TX_POWER_RANGE_DBM,
-};
+use proxtrace::calibration::{CalibrationTable, RSSI_CORRECTION_RANGE_DB, TX_POWER_RANGE_DBM};
 
 fuzz_target!(|data: &[u8]| {
     let split = data.first().map_or(0, |&b| usize::from(b)).min(data.len());
     let (names, table) = data.split_at(split);
-    let Ok(t) = CalibrationTable::parse(table) else { return };
+    let Ok(t) = CalibrationTable::parse(table) else {
+        return;
+    };
     let check = |m: &str, d: &str| {
         let l = t.lookup(m, d);
         assert!(TX_POWER_RANGE_DBM.contains(&l.calibration.tx_power_dbm));
@@ -23,7 +23,10 @@ fuzz_target!(|data: &[u8]| {
         check(&r.oem, &r.model);
     }
     let s = String::from_utf8_lossy(names);
-    let cut = s.char_indices().nth(s.chars().count() / 2).map_or(s.len(), |(i, _)| i);
+    let cut = s
+        .char_indices()
+        .nth(s.chars().count() / 2)
+        .map_or(s.len(), |(i, _)| i);
     let (a, b) = s.split_at(cut);
     check(a, b);
 });
