@@ -237,6 +237,15 @@ impl Aggregator {
         all
     }
 
+    /// The earliest `first_seen` not yet released (open, or closed and held back), if any.
+    pub fn earliest_unreleased(&self) -> Option<UnixTime> {
+        self.open
+            .values()
+            .map(|o| o.first)
+            .chain(self.closed.iter().map(|a| a.first_seen))
+            .min()
+    }
+
     /// Number of identifiers with an open window.
     pub fn open_windows(&self) -> usize {
         self.open.len()

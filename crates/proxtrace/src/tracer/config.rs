@@ -11,6 +11,9 @@ use crate::time::{EN_INTERVAL_SECONDS, SlotsPerDay};
 
 use super::TracerError;
 
+/// Default of [`TracerConfig::max_new_identifiers_per_scan`].
+pub const DEFAULT_MAX_NEW_IDENTIFIERS_PER_SCAN: u32 = 64;
+
 /// Which schemes a tracer speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -84,6 +87,15 @@ pub struct TracerConfig {
     pub aggregation: AggregatorConfig,
     /// Capacity of a newly created encounter log, bytes. Default 16 MiB.
     pub log_capacity_bytes: u64,
+    /// Flood control: in each scan window at most this many *one-off* identifiers — not heard
+    /// in any scan of the last hour — are stored, the strongest (highest RSSI, then most
+    /// sightings) first; identifiers heard again are always stored, even when their first
+    /// scan was over the cap. Default 64 (a commuter day has ≈ 300 distinct identifiers in
+    /// all); at least 1. With it, an attacker cycling fresh identifiers cannot push a genuine
+    /// encounter out of the default log before its retention ends (`docs/performance.md`,
+    /// "Log under a flood"). Dropped one-offs are counted in
+    /// [`Tracer::one_offs_dropped`](super::Tracer::one_offs_dropped).
+    pub max_new_identifiers_per_scan: u32,
     /// An input whose time is further than this from the tracer's clock (ahead or behind) is
     /// refused and changes nothing. Default 86 400 s (one day); at least 60 s.
     pub max_clock_skew_secs: u64,
@@ -112,6 +124,7 @@ impl Default for TracerConfig {
             bluezone_slots_per_day: 96,
             aggregation: AggregatorConfig::default(),
             log_capacity_bytes: DEFAULT_CAPACITY,
+            max_new_identifiers_per_scan: DEFAULT_MAX_NEW_IDENTIFIERS_PER_SCAN,
             max_clock_skew_secs: 86_400,
             storage_key: None,
         }
@@ -167,6 +180,9 @@ impl TracerConfig {
         }
         if self.aggregation.max_gap_secs == 0 || self.aggregation.max_window_secs == 0 {
             return bad("aggregation gaps and windows must be at least 1 s".into());
+        }
+        if self.max_new_identifiers_per_scan == 0 {
+            return bad("max_new_identifiers_per_scan must be at least 1".into());
         }
         if self.max_clock_skew_secs < 60 {
             return bad(format!(

@@ -65,6 +65,7 @@
 //! # Ok::<(), proxtrace::tracer::TracerError>(())
 //! ```
 
+mod admission;
 mod config;
 mod error;
 mod input;
@@ -79,7 +80,7 @@ use std::path::Path;
 use rand::rngs::ChaCha20Rng;
 use rand::{RngExt, SeedableRng, TryCryptoRng};
 
-pub use config::{Schemes, TracerConfig};
+pub use config::{DEFAULT_MAX_NEW_IDENTIFIERS_PER_SCAN, Schemes, TracerConfig};
 pub use error::TracerError;
 pub use input::{Input, RadioData, Received};
 pub use keys::DiagnosisKeys;
@@ -97,6 +98,7 @@ use crate::matching::{EncounterIndex, MatchConfig, MatchResult, Matcher};
 use crate::published::{BluezoneDiagnosisKey, GaenDiagnosisKey};
 use crate::sighting::{Aggregator, Sighting};
 use crate::time::{CheckedTime, SlotsPerDay, UnixTime, UtcDay};
+use admission::Admission;
 use keys::KeySchedule;
 use rotation::Rotation;
 
@@ -125,6 +127,8 @@ pub struct Tracer<B: StorageBackend, K: KeyStorage> {
     key_storage: K,
     log: EncounterLog<B>,
     aggregator: Aggregator,
+    /// The per-scan cap on one-off identifiers between the aggregator and the log.
+    admission: Admission,
     rng: ChaCha20Rng,
     rotation: Rotation,
     own: VecDeque<Identifier>,
@@ -226,6 +230,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         let mut rng = ChaCha20Rng::from_seed(seed);
         let scan_phase = rng.random_range(0..u64::from(config.scan_period_secs));
         let aggregator = Aggregator::new(config.aggregation);
+        let admission = Admission::new(config.max_new_identifiers_per_scan);
         Ok(Self {
             rotation: Rotation::default(),
             config,
@@ -234,6 +239,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
             key_storage,
             log,
             aggregator,
+            admission,
             rng,
             own: VecDeque::new(),
             clock: None,
@@ -427,8 +433,16 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         if self.rotation.current(now.time()).is_none() {
             self.rotate(&now)?;
         }
+        let mut admitted = Vec::new();
         for r in self.aggregator.poll_closed(now.time()) {
-            self.log.append(&r)?;
+            let window = self.scan_window_start(r.first_seen);
+            self.admission.push(r, window, &mut admitted);
+        }
+        if self.admission_due().is_some_and(|d| d <= now.time()) {
+            self.admission.release(&mut admitted);
+        }
+        for r in &admitted {
+            self.log.append(r)?;
         }
         let sync_due = self.last_sync.is_none_or(|s| {
             now.time().saturating_secs_since(s) >= u64::from(self.config.sync_interval_secs)
@@ -540,6 +554,9 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         if let Some(d) = self.aggregator.next_deadline() {
             t = t.min(d);
         }
+        if let Some(d) = self.admission_due() {
+            t = t.min(d);
+        }
         if self.log.pending() > 0
             && let Some(sync) = self
                 .last_sync
@@ -572,11 +589,52 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         }
     }
 
+    /// Start of the scan window (this tracer's schedule) that `t` falls in, or of the last
+    /// one before it: the unit of the per-scan cap on one-off identifiers.
+    fn scan_window_start(&self, t: UnixTime) -> u64 {
+        let period = u64::from(self.config.scan_period_secs);
+        let secs = t.as_secs();
+        secs - (secs % period + period - self.scan_phase % period) % period
+    }
+
+    /// When the scan window whose one-offs are being held is decided: once it is over and
+    /// every scan instance that began in it has closed (a phone's 4-second scan: about a
+    /// minute after it), and at the latest a period, the longest instance and the gap after
+    /// it began.
+    fn admission_due(&self) -> Option<UnixTime> {
+        let start = self.admission.open_window()?;
+        let period = u64::from(self.config.scan_period_secs);
+        let a = self.config.aggregation;
+        let blocked = self
+            .aggregator
+            .earliest_unreleased()
+            .is_some_and(|e| e.as_secs() < start.saturating_add(period));
+        let after = if blocked {
+            period + u64::from(a.max_window_secs) + u64::from(a.max_gap_secs) + 1
+        } else {
+            u64::from(self.config.scan_window_secs)
+        };
+        Some(UnixTime::from_secs(start.saturating_add(after)))
+    }
+
+    /// One-off identifiers (not heard in an earlier scan) not stored because their scan
+    /// window already had [`TracerConfig::max_new_identifiers_per_scan`] stronger ones, since
+    /// this tracer was created.
+    pub fn one_offs_dropped(&self) -> u64 {
+        self.admission.dropped()
+    }
+
     /// Close every open scan instance and make the log durable (before the app is suspended
     /// or stopped, and before closing).
     pub fn flush(&mut self) -> Result<(), TracerError> {
+        let mut admitted = Vec::new();
         for r in self.aggregator.flush() {
-            self.log.append(&r)?;
+            let window = self.scan_window_start(r.first_seen);
+            self.admission.push(r, window, &mut admitted);
+        }
+        self.admission.release(&mut admitted);
+        for r in &admitted {
+            self.log.append(r)?;
         }
         self.log.sync()?;
         self.last_sync = self.clock.map(|c| c.time()).or(self.last_sync);
@@ -648,7 +706,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         for r in self.log.iter() {
             b.push(&r?)?;
         }
-        for r in &pending {
+        for r in self.admission.held().chain(&pending) {
             b.push(r)?;
         }
         Ok(matcher.run(&b.finish(), gaen, bluezone)?)
