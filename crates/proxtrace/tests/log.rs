@@ -135,6 +135,62 @@ fn the_file_never_grows_and_the_oldest_data_goes_first() {
     assert_eq!(all(&log), kept);
 }
 
+/// Issue 16: what the ring pushes out while it is still inside the retention is counted, the
+/// count survives a reopen (and a read-only open), and pages past the retention are not
+/// counted when they go.
+#[test]
+fn evictions_before_the_retention_are_counted_and_survive_a_reopen() {
+    let opts = |retention_days| LogOptions {
+        capacity_bytes: 8 * 1024,
+        page_size: 1024,
+        retention_days,
+        ..LogOptions::default()
+    };
+    let mut log = EncounterLog::create(MemoryBackend::new(), opts(14)).unwrap();
+    let mut written = 0u64;
+    for i in 0..3_000u32 {
+        log.append(&gaen(i, at(DAY, u64::from(i)))).unwrap();
+        written += 1;
+        if i % 50 == 0 {
+            log.sync().unwrap();
+        }
+    }
+    log.sync().unwrap();
+    let kept = all(&log).len() as u64;
+    let s = log.stats().unwrap();
+    assert_eq!(
+        s.evicted_before_retention,
+        written - kept,
+        "every lost record is counted"
+    );
+    assert_eq!(log.evicted_before_retention(), written - kept);
+    let log = EncounterLog::open(log.into_backend(), opts(14)).unwrap();
+    assert_eq!(
+        log.stats().unwrap().evicted_before_retention,
+        written - kept
+    );
+    let bytes = log.into_backend().as_bytes().to_vec();
+    let ro =
+        EncounterLog::open_read_only(MemoryBackend::from_bytes(bytes.clone()), opts(14)).unwrap();
+    assert_eq!(ro.stats().unwrap().evicted_before_retention, written - kept);
+
+    // Past the retention: a one-day log writing day DAY + 5 over day DAY's pages counts nothing.
+    let mut log = EncounterLog::create(MemoryBackend::new(), opts(1)).unwrap();
+    for i in 0..200u32 {
+        log.append(&gaen(i, at(DAY, u64::from(i)))).unwrap();
+    }
+    log.sync().unwrap();
+    for i in 0..100u32 {
+        log.append(&gaen(i, at(DAY + 5, u64::from(i)))).unwrap();
+    }
+    log.sync().unwrap();
+    let kept = all(&log);
+    assert!(kept.len() < 300, "part of day DAY is gone");
+    let newer = kept.iter().filter(|r| r.first_seen >= at(DAY + 5, 0));
+    assert_eq!(newer.count(), 100);
+    assert_eq!(log.stats().unwrap().evicted_before_retention, 0);
+}
+
 #[test]
 fn retention_hides_then_physically_deletes_old_days() {
     let opts = || LogOptions {

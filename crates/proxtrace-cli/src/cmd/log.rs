@@ -357,6 +357,11 @@ fn stats(a: &StatsArgs) -> Result<(), CliError> {
     writeln!(out, "page_size: {}", s.page_size)?;
     writeln!(out, "encrypted: {}", s.encrypted)?;
     writeln!(out, "corrupt_skipped: {}", s.corrupt_skipped)?;
+    writeln!(
+        out,
+        "evicted_before_retention: {}",
+        s.evicted_before_retention
+    )?;
     Ok(())
 }
 

@@ -237,6 +237,73 @@ impl TxnRecord {
     }
 }
 
+/// Where the two eviction tally slots live: in the file header page, after the import
+/// transaction records. Like those, records alternate between the slots.
+pub(crate) const TALLY_SLOTS: [u64; 2] = [
+    TXN_SLOTS[1] + TXN_LEN as u64,
+    TXN_SLOTS[1] + TXN_LEN as u64 + 32,
+];
+/// Eviction tally record length.
+pub(crate) const TALLY_LEN: usize = 32;
+/// Eviction tally record magic.
+pub(crate) const TALLY_MAGIC: &[u8; 4] = b"PTEV";
+
+/// What the ring evicted while it was still inside the retention (see `docs/log-format.md`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct EvictionTally {
+    /// Increases by one per record written (0: none written yet); record `c` lives in slot
+    /// `c % 2`.
+    pub(crate) counter: u64,
+    /// Records evicted before their retention ended, since the log was created.
+    pub(crate) records: u64,
+    /// Pages evicted before their retention ended.
+    pub(crate) pages: u32,
+}
+
+impl EvictionTally {
+    /// Its slot's offset.
+    pub(crate) fn offset(&self) -> u64 {
+        TALLY_SLOTS[(self.counter % 2) as usize]
+    }
+
+    pub(crate) fn encode(&self) -> [u8; TALLY_LEN] {
+        let mut b = [0u8; TALLY_LEN];
+        b[..4].copy_from_slice(TALLY_MAGIC);
+        b[8..16].copy_from_slice(&self.counter.to_le_bytes());
+        b[16..24].copy_from_slice(&self.records.to_le_bytes());
+        b[24..28].copy_from_slice(&self.pages.to_le_bytes());
+        let crc = crc32c::crc32c(&b[..28]);
+        b[28..].copy_from_slice(&crc.to_le_bytes());
+        b
+    }
+
+    /// `None` for zeros, a torn write or anything else that does not check out.
+    pub(crate) fn decode(b: &[u8]) -> Option<Self> {
+        if b.len() < TALLY_LEN || &b[..4] != TALLY_MAGIC || b[4..8] != [0; 4] {
+            return None;
+        }
+        if crc32c::crc32c(&b[..28]) != u32_le(&b[28..32]) {
+            return None;
+        }
+        Some(Self {
+            counter: u64_le(&b[8..16]),
+            records: u64_le(&b[16..24]),
+            pages: u32_le(&b[24..28]),
+        })
+    }
+
+    /// The current record of two slots (the valid one, in its own slot, with the highest
+    /// counter), or zeros when there is none.
+    pub(crate) fn current(slots: [&[u8]; 2]) -> Self {
+        slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, b)| Self::decode(b).filter(|r| (r.counter % 2) as usize == i))
+            .max_by_key(|r| r.counter)
+            .unwrap_or_default()
+    }
+}
+
 /// The associated bytes that bind a chunk to its place: page sequence and offset.
 pub(crate) fn chunk_binding(seq: u64, offset: u32) -> [u8; 12] {
     let mut b = [0u8; 12];

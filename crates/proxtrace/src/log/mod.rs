@@ -64,7 +64,7 @@ pub use write::Appended;
 use crate::sighting::ScanAggregate;
 use crate::time::{SECONDS_PER_DAY, UnixTime};
 use crypto::ChunkCipher;
-use format::{FileHeader, PLAIN_CHUNK_HEADER, SEALED_CHUNK_HEADER, TxnRecord};
+use format::{EvictionTally, FileHeader, PLAIN_CHUNK_HEADER, SEALED_CHUNK_HEADER, TxnRecord};
 use record::WriteDict;
 
 /// Log file name inside a directory (see [`EncounterLog::open_dir`]).
@@ -125,6 +125,9 @@ pub struct EncounterLog<B: StorageBackend> {
     importing: Option<u32>,
     /// A failed import could not be rolled back: writes are refused until reopened.
     poisoned: bool,
+    /// What the ring evicted before the retention ended (as on disk, or newer when written
+    /// but not yet synced).
+    tally: EvictionTally,
 }
 
 impl<B: StorageBackend> fmt::Debug for EncounterLog<B> {
@@ -183,6 +186,13 @@ impl<B: StorageBackend> EncounterLog<B> {
     /// Whether this handle was opened read-only.
     pub fn is_read_only(&self) -> bool {
         self.mode == Mode::ReadOnly
+    }
+
+    /// Records the ring evicted while they were still inside the retention (a flood, or a
+    /// log too small for its traffic), since the log was created. Also in
+    /// [`LogStats::evicted_before_retention`].
+    pub fn evicted_before_retention(&self) -> u64 {
+        self.tally.records
     }
 
     /// Records queued but not yet durable.

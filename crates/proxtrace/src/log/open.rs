@@ -6,8 +6,8 @@ use std::path::Path;
 
 use super::crypto::ChunkCipher;
 use super::format::{
-    FILE_HEADER_LEN, FLAG_ENCRYPTED, FORMAT_VERSION, FileHeader, PAGE_HEADER_LEN, PageHeader,
-    TXN_LEN, TXN_SLOTS, TxnRecord, TxnState,
+    EvictionTally, FILE_HEADER_LEN, FLAG_ENCRYPTED, FORMAT_VERSION, FileHeader, PAGE_HEADER_LEN,
+    PageHeader, TALLY_LEN, TALLY_SLOTS, TXN_LEN, TXN_SLOTS, TxnRecord, TxnState,
 };
 use super::record::WriteDict;
 use super::{
@@ -86,6 +86,7 @@ impl<B: StorageBackend> EncounterLog<B> {
             cut: None,
             importing: None,
             poisoned: false,
+            tally: EvictionTally::default(),
         }
     }
 
@@ -144,6 +145,10 @@ impl<B: StorageBackend> EncounterLog<B> {
         log.backend.read(TXN_SLOTS[0], &mut a)?;
         log.backend.read(TXN_SLOTS[1], &mut b)?;
         log.txn = TxnRecord::current([&a, &b]);
+        let (mut a, mut b) = ([0u8; TALLY_LEN], [0u8; TALLY_LEN]);
+        log.backend.read(TALLY_SLOTS[0], &mut a)?;
+        log.backend.read(TALLY_SLOTS[1], &mut b)?;
+        log.tally = EvictionTally::current([&a, &b]);
         log.scan_headers()?;
         if let Some(t) = log.txn.filter(|t| t.state == TxnState::Pending) {
             match mode {

@@ -34,6 +34,10 @@ pub struct LogStats {
     pub encrypted: bool,
     /// Chunks or records found corrupt (torn writes, flipped bits) and skipped.
     pub corrupt_skipped: u64,
+    /// Records the ring evicted while they were still inside the retention, since the log
+    /// was created (0 while the log has room for its retention). Durable with the next sync;
+    /// a crash may lose the count of the last unsynced evictions.
+    pub evicted_before_retention: u64,
 }
 
 impl<B: StorageBackend> EncounterLog<B> {
@@ -70,6 +74,7 @@ impl<B: StorageBackend> EncounterLog<B> {
             page_size: self.header.page_size,
             encrypted: self.cipher.is_some(),
             corrupt_skipped: damage,
+            evicted_before_retention: self.tally.records,
         })
     }
 }

@@ -180,6 +180,7 @@ impl<B: StorageBackend> EncounterLog<B> {
             let mut page = vec![0u8; page_size];
             page[..PAGE_HEADER_LEN].copy_from_slice(&PageHeader { seq, day }.encode());
             page[off..off + chunk.len()].copy_from_slice(&chunk);
+            self.tally_eviction(slot, day)?;
             self.pages.retain(|p| p.slot != slot);
             self.garbage.retain(|&g| g != slot);
             self.write_or_seal(page_off, &page)?;
@@ -191,6 +192,28 @@ impl<B: StorageBackend> EncounterLog<B> {
             head.fresh = false;
             head.used = off + chunk.len();
         }
+        Ok(())
+    }
+
+    /// Before page `slot` is overwritten by a page of `day`: if the page there is still inside
+    /// the retention (`day − its day ≤ retention_days`), count its records in the eviction
+    /// tally and write the tally (durable with the next sync; written before the page, so a
+    /// failure leaves nothing to retry twice).
+    fn tally_eviction(&mut self, slot: u32, day: u32) -> Result<(), LogError> {
+        let Some(victim) = self.pages.iter().find(|p| p.slot == slot).copied() else {
+            return Ok(());
+        };
+        if day.saturating_sub(victim.day) > self.retention_days || victim.day < self.min_day {
+            return Ok(());
+        }
+        let old = self.read_page(slot)?;
+        let records = self.decode_page(victim.seq, victim.day, &old).records.len();
+        let mut tally = self.tally;
+        tally.counter += 1;
+        tally.records = tally.records.saturating_add(records as u64);
+        tally.pages = tally.pages.saturating_add(1);
+        self.write_or_seal(tally.offset(), &tally.encode())?;
+        self.tally = tally;
         Ok(())
     }
 
