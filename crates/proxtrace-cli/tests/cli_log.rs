@@ -103,6 +103,8 @@ fn csv_import_stats_export_and_an_all_or_nothing_failure() {
     ]));
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["records"], 2);
+    assert_eq!(v["evicted_before_retention"], 0);
+    assert_eq!(field(&stats(&log), "evicted_before_retention"), "0");
 
     let csv = stdout(&proxtrace(&[
         "log",
@@ -561,4 +563,52 @@ fn a_storage_key_file_seals_the_log() {
         wrong.to_str().unwrap(),
     ]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+/// Issue 16: records the ring pushes out before their retention ends are reported by
+/// `log stats` (text and JSON), also after the log was closed and reopened.
+#[test]
+fn log_stats_reports_evictions_before_the_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    // Three 4 KiB data pages; each import fills about two of them.
+    for part in 0..2u64 {
+        let csv = dir.path().join(format!("part{part}.csv"));
+        let mut text = String::from("unix_time,scheme,id,aem,rssi\n");
+        for i in 0..300u64 {
+            let n = part * 1000 + i;
+            text.push_str(&format!(
+                "{},gaen,{n:032x},01020304,-60\n",
+                1_763_850_000 + part * 10_000 + i * 5
+            ));
+        }
+        std::fs::write(&csv, text).unwrap();
+        stdout(&proxtrace(&[
+            "log",
+            "import",
+            "--log",
+            log.to_str().unwrap(),
+            "--capacity-bytes",
+            "16384",
+            "--format",
+            "csv",
+            "--now",
+            NOW,
+            csv.to_str().unwrap(),
+        ]));
+    }
+    let s = stats(&log);
+    let records: u64 = field(&s, "records").parse().unwrap();
+    let evicted: u64 = field(&s, "evicted_before_retention").parse().unwrap();
+    assert!(records < 600, "{s}");
+    assert_eq!(evicted, 600 - records, "{s}");
+    let json = stdout(&proxtrace(&[
+        "log",
+        "stats",
+        "--log",
+        log.to_str().unwrap(),
+        "--json",
+    ]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["evicted_before_retention"], evicted);
 }
