@@ -42,7 +42,7 @@ fn flood(
         .collect()
 }
 
-/// Run Bob (default configuration, default log) through `days` days of his own run loop
+/// Run Bob (with `bob_config`; its log is the default 16 MiB) through `days` days of his own run loop
 /// (`poll_output` → `Timeout` → `handle_input`), starting at midnight of `DAY`. In every scan
 /// window he hears `FLOOD_PER_SCAN` fresh identifiers; from 09:00 to 09:15 on the first day
 /// he also hears Alice (a real tracer rotating every 10 minutes) at −50 dBm in every scan.
@@ -50,6 +50,7 @@ fn flood(
 fn run(
     days: u64,
     flood_rssi: fn(&mut ChaCha20Rng) -> i8,
+    bob_config: TracerConfig,
 ) -> Result<(MemTracer, MemTracer), TracerError> {
     let start = at(DAY, 0);
     let mut rng = ChaCha20Rng::seed_from_u64(16);
@@ -59,8 +60,6 @@ fn run(
         ..TracerConfig::default()
     };
     let mut alice = Tracer::in_memory(alice_config, &mut rng)?;
-    let bob_config = TracerConfig::default();
-    assert_eq!(bob_config.log_capacity_bytes, DEFAULT_CAPACITY);
     let mut bob = Tracer::in_memory(bob_config, &mut rng)?;
     wake(&mut alice, start)?;
     let (meet_from, meet_to) = (at(DAY, 9 * 3600), at(DAY, 9 * 3600 + 15 * 60));
@@ -121,20 +120,58 @@ fn moderate(rng: &mut ChaCha20Rng) -> i8 {
     rng.random_range(-90..=-60)
 }
 
-/// The proof of issue 16: 14 days of 200 fresh identifiers per scan do not push out a
-/// 15-minute close encounter of the first day.
-#[test]
-fn a_close_encounter_survives_fourteen_days_of_flooding() {
-    let (mut alice, bob) = run(14, moderate).unwrap();
+/// Louder than Alice: the attacker turns its power up (or stands closer).
+fn loud(rng: &mut ChaCha20Rng) -> i8 {
+    rng.random_range(-45..=-40)
+}
+
+/// Whether Bob's log still holds an encounter with Alice's published keys.
+fn matchable(alice: &mut MemTracer, bob: &MemTracer) -> bool {
     let keys = alice
         .diagnosis_keys(at(DAY, 0), UnixTime::from_secs(u64::MAX))
         .unwrap();
     let r = bob
         .match_keys(&keys.gaen, &keys.bluezone, &MatchConfig::default())
         .unwrap();
+    !r.exposure_windows.is_empty()
+}
+
+/// The proof of issue 16: 14 days of 200 fresh identifiers per scan do not push out a
+/// 15-minute close encounter of the first day, and the log never evicts before the retention.
+#[test]
+fn a_close_encounter_survives_fourteen_days_of_flooding() {
+    let config = TracerConfig::default();
+    assert_eq!(config.log_capacity_bytes, DEFAULT_CAPACITY);
+    let (mut alice, bob) = run(14, moderate, config).unwrap();
     let stats = bob.log().stats().unwrap();
     assert!(
-        !r.exposure_windows.is_empty(),
+        matchable(&mut alice, &bob),
         "the day-1 encounter was lost; log: {stats:?}"
     );
+    assert_eq!(stats.evicted_before_retention, 0, "{stats:?}");
+    assert!(bob.flood_dropped() > 0);
+}
+
+/// A flood louder than the genuine phone takes every one-off place, but Alice is heard again
+/// in the next scan and that record is kept ahead of any one-off.
+#[test]
+fn a_louder_flood_does_not_push_it_out_either() {
+    let (mut alice, bob) = run(14, loud, TracerConfig::default()).unwrap();
+    let stats = bob.log().stats().unwrap();
+    assert!(matchable(&mut alice, &bob), "lost; log: {stats:?}");
+    assert_eq!(stats.evicted_before_retention, 0, "{stats:?}");
+}
+
+/// The control: without the per-scan budget (what the tracer did before issue 16), the same
+/// flood evicts the encounter before day 14, and the log says so.
+#[test]
+fn without_the_budget_the_flood_wins() {
+    let config = TracerConfig {
+        max_records_per_scan: u32::MAX,
+        max_new_identifiers_per_scan: u32::MAX,
+        ..TracerConfig::default()
+    };
+    let (mut alice, bob) = run(14, moderate, config).unwrap();
+    assert!(!matchable(&mut alice, &bob));
+    assert!(bob.log().stats().unwrap().evicted_before_retention > 0);
 }

@@ -1,9 +1,19 @@
-//! Flood control between the aggregator and the log: per scan window, at most
-//! [`TracerConfig::max_new_identifiers_per_scan`](super::TracerConfig) identifiers that were
-//! not heard in an earlier scan (one-offs) are stored — the strongest ones — while identifiers
-//! heard again (repeated) are always stored. An attacker cycling fresh identifiers therefore
-//! fills the log at a bounded rate, and a genuine encounter (heard in every scan, usually
-//! close) keeps its place. Sans-IO: scan windows are given by the caller.
+//! Flood control between the aggregator and the log: a budget per scan window.
+//!
+//! Each scan window stores at most [`TracerConfig::max_records_per_scan`] records, of which
+//! at most [`TracerConfig::max_new_identifiers_per_scan`] are *one-offs* (identifiers not
+//! heard in any scan of the last hour). When a window has more, what is kept is, in order:
+//! identifiers *continuing* an encounter already stored (stored in an earlier scan),
+//! identifiers *heard again* (heard before, not stored then), then one-offs — and within each
+//! class the strongest (highest RSSI, then most sightings). A genuine encounter is heard in
+//! every scan and is usually close; an attacker cycling fresh identifiers only produces
+//! one-offs. Since the budget bounds what a scan can add, a log sized for
+//! `max_records_per_scan` records per scan over the retention never evicts before the
+//! retention ends (`docs/performance.md`, "Log under a flood"). Sans-IO: scan windows are
+//! given by the caller.
+//!
+//! [`TracerConfig::max_records_per_scan`]: super::TracerConfig::max_records_per_scan
+//! [`TracerConfig::max_new_identifiers_per_scan`]: super::TracerConfig::max_new_identifiers_per_scan
 
 use std::collections::HashMap;
 
@@ -14,13 +24,32 @@ use crate::sighting::ScanAggregate;
 /// rotates at most every 20 minutes by default, Bluezone every slot).
 pub(super) const REPEAT_MEMORY_SECS: u64 = 3600;
 
-/// Most identifiers remembered for the repeat check; the oldest are forgotten first.
+/// Most identifiers remembered for the repeat check; those heard longest ago are forgotten
+/// first.
 pub(super) const MAX_REMEMBERED: usize = 32_768;
+
+/// What a record is to the budget, lowest priority first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Class {
+    /// Not heard in any scan of the last hour.
+    OneOff,
+    /// Heard in an earlier scan, not stored then.
+    HeardAgain,
+    /// Stored in an earlier scan (or earlier in this one).
+    Continuing,
+}
 
 #[derive(Debug)]
 struct Held {
     record: ScanAggregate,
-    repeated: bool,
+    class: Class,
+}
+
+impl Held {
+    /// Priority: class, then strength, then sightings.
+    fn priority(&self) -> (Class, i8, u32) {
+        (self.class, self.record.max_rssi, self.record.count)
+    }
 }
 
 /// One scan window's decisions.
@@ -29,47 +58,62 @@ struct Window {
     /// Start of the scan window (unix seconds).
     start: u64,
     held: Vec<Held>,
-    /// One-offs among `held`.
-    held_new: u32,
     /// Decided already (the window's deadline passed): later records are judged at once.
     released: bool,
-    /// One-offs admitted so far.
-    admitted_new: u32,
+    /// Records stored so far (after release), and one-offs among them.
+    stored: u32,
+    stored_one_offs: u32,
 }
 
-/// Rank of a one-off: the strongest first, then the most sightings.
-fn rank(r: &ScanAggregate) -> (i8, u32) {
-    (r.max_rssi, r.count)
+/// What the tracer remembers of an identifier.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    /// Start of the last scan window it was heard in.
+    window: u64,
+    /// Whether any of its records was stored.
+    stored: bool,
 }
 
-/// The per-scan cap on one-off identifiers.
+/// The per-scan budget.
 #[derive(Debug)]
 pub(super) struct Admission {
-    cap: u32,
+    max_records: u32,
+    max_one_offs: u32,
     window: Option<Window>,
-    /// Identifier → start of the last scan window it was heard in.
-    seen: HashMap<Identifier, u64>,
-    /// One-offs not stored because the cap was reached.
+    seen: HashMap<Identifier, Seen>,
+    /// Records not stored because their scan window's budget was spent.
     dropped: u64,
 }
 
 impl Admission {
-    pub(super) fn new(cap: u32) -> Self {
+    /// A budget of `max_records` per scan window, `max_one_offs` of them one-offs.
+    pub(super) fn new(max_records: u32, max_one_offs: u32) -> Self {
         Self {
-            cap,
+            max_records,
+            max_one_offs: max_one_offs.min(max_records),
             window: None,
             seen: HashMap::new(),
             dropped: 0,
         }
     }
 
-    /// One-offs not stored because a scan window already had its share.
+    /// Records not stored because a scan window's budget was spent.
     pub(super) fn dropped(&self) -> u64 {
         self.dropped
     }
 
-    /// Take in a closed record of the scan window starting at `window_start`; whatever is
-    /// decided comes out in `out` (in the order records came in).
+    fn class(&self, id: &Identifier, window: &Window) -> Class {
+        let held_here = window.held.iter().any(|h| h.record.identifier == *id);
+        match self.seen.get(id) {
+            Some(s) if s.stored => Class::Continuing,
+            Some(s) if s.window < window.start || held_here => Class::HeardAgain,
+            _ => Class::OneOff,
+        }
+    }
+
+    /// Take in a closed record of the scan window starting at `window_start` (records come
+    /// in non-decreasing `first_seen` order); whatever is decided comes out in `out`, in the
+    /// order the records came in.
     pub(super) fn push(
         &mut self,
         r: ScanAggregate,
@@ -82,61 +126,78 @@ impl Admission {
             self.window = Some(Window {
                 start: window_start,
                 held: Vec::new(),
-                held_new: 0,
                 released: false,
-                admitted_new: 0,
+                stored: 0,
+                stored_one_offs: 0,
             });
         }
-        let Some(w) = self.window.as_mut() else {
+        let Some(w) = self.window.take() else {
             return;
         };
-        let repeated = self.seen.get(&r.identifier).is_some_and(|&s| {
-            s < w.start || w.held.iter().any(|h| h.record.identifier == r.identifier)
+        let class = self.class(&r.identifier, &w);
+        let window = w.start;
+        let (w, stored) = self.take_in(w, Held { record: r, class }, out);
+        let entry = self.seen.entry(r.identifier).or_insert(Seen {
+            window,
+            stored: false,
         });
-        self.seen.insert(r.identifier, w.start);
+        entry.window = window;
+        entry.stored |= stored;
+        self.window = Some(w);
+    }
+
+    /// Hold a record (or, in a decided window, store or drop it at once: then `true` when
+    /// stored).
+    fn take_in(&mut self, mut w: Window, h: Held, out: &mut Vec<ScanAggregate>) -> (Window, bool) {
         if w.released {
-            if repeated || w.admitted_new < self.cap {
-                w.admitted_new += u32::from(!repeated);
-                out.push(r);
+            let one_off = h.class == Class::OneOff;
+            let fits =
+                w.stored < self.max_records && (!one_off || w.stored_one_offs < self.max_one_offs);
+            if fits {
+                w.stored += 1;
+                w.stored_one_offs += u32::from(one_off);
+                out.push(h.record);
             } else {
                 self.dropped += 1;
             }
-            return;
+            return (w, fits);
         }
-        if !repeated && w.held_new >= self.cap {
-            // Full: the weakest one-off held so far (or this one) is not stored.
-            let weakest = w
+        w.held.push(h);
+        // Keep what is held within the budget: drop the lowest-priority record when over.
+        let one_offs = w.held.iter().filter(|h| h.class == Class::OneOff).count();
+        let over_one_offs = one_offs > self.max_one_offs as usize;
+        if over_one_offs || w.held.len() > self.max_records as usize {
+            let victim = w
                 .held
                 .iter()
                 .enumerate()
-                .filter(|(_, h)| !h.repeated)
-                .min_by_key(|(_, h)| rank(&h.record))
-                .map(|(i, h)| (i, rank(&h.record)));
-            self.dropped += 1;
-            match weakest {
-                Some((i, k)) if k < rank(&r) => {
-                    w.held.remove(i);
-                    w.held_new -= 1;
-                }
-                _ => return,
+                .filter(|(_, h)| !over_one_offs || h.class == Class::OneOff)
+                .min_by_key(|(_, h)| h.priority())
+                .map(|(i, _)| i);
+            if let Some(i) = victim {
+                w.held.remove(i);
+                self.dropped += 1;
             }
         }
-        w.held_new += u32::from(!repeated);
-        w.held.push(Held {
-            record: r,
-            repeated,
-        });
+        (w, false)
     }
 
-    /// Decide the open window now (its deadline passed, or the tracer flushes).
+    /// Decide the open window now (it is over, or the tracer flushes).
     pub(super) fn release(&mut self, out: &mut Vec<ScanAggregate>) {
-        if let Some(w) = self.window.as_mut()
-            && !w.released
-        {
-            w.released = true;
-            w.admitted_new = w.held_new;
-            out.extend(w.held.drain(..).map(|h| h.record));
-            w.held_new = 0;
+        let Some(w) = self.window.as_mut() else {
+            return;
+        };
+        if w.released {
+            return;
+        }
+        w.released = true;
+        for h in w.held.drain(..) {
+            w.stored += 1;
+            w.stored_one_offs += u32::from(h.class == Class::OneOff);
+            if let Some(s) = self.seen.get_mut(&h.record.identifier) {
+                s.stored = true;
+            }
+            out.push(h.record);
         }
     }
 
@@ -155,16 +216,16 @@ impl Admission {
             .flat_map(|w| w.held.iter().map(|h| &h.record))
     }
 
-    /// Forget identifiers last heard longer ago than the repeat memory (and the oldest when
-    /// too many are remembered).
+    /// Forget identifiers last heard longer ago than the repeat memory (and those heard
+    /// longest ago when too many are remembered).
     fn forget(&mut self, now: u64) {
         let horizon = now.saturating_sub(REPEAT_MEMORY_SECS);
-        self.seen.retain(|_, &mut s| s >= horizon);
+        self.seen.retain(|_, s| s.window >= horizon);
         if self.seen.len() > MAX_REMEMBERED {
-            let mut starts: Vec<u64> = self.seen.values().copied().collect();
+            let mut starts: Vec<u64> = self.seen.values().map(|s| s.window).collect();
             starts.sort_unstable();
             let cut = starts[starts.len() - MAX_REMEMBERED];
-            self.seen.retain(|_, &mut s| s > cut);
+            self.seen.retain(|_, s| s.window > cut);
         }
     }
 }
@@ -187,41 +248,54 @@ mod tests {
         }
     }
 
+    fn ids(out: &[ScanAggregate]) -> Vec<u8> {
+        out.iter()
+            .map(|r| match r.identifier {
+                Identifier::Bluezone(b) => b.as_bytes()[0],
+                Identifier::Gaen(_) => 0,
+            })
+            .collect()
+    }
+
     #[test]
-    fn keeps_the_strongest_one_offs_and_every_repeat() {
-        let mut a = Admission::new(2);
+    fn one_offs_are_capped_strongest_first_and_repeats_come_first() {
+        let mut a = Admission::new(4, 2);
         let mut out = Vec::new();
         for (n, rssi) in [(1, -80), (2, -50), (3, -90), (4, -60)] {
             a.push(rec(n, 1000, rssi), 1000, &mut out);
         }
         a.release(&mut out);
-        let ids: Vec<_> = out.iter().map(|r| r.max_rssi).collect();
-        assert_eq!(ids, vec![-50, -60], "in arrival order, the two strongest");
+        assert_eq!(ids(&out), vec![2, 4], "in arrival order, the two strongest");
         assert_eq!(a.dropped(), 2);
-        // Next scan: all four again (repeats, even those not stored) plus three new ones.
+        // Next scan: all four again, then three new ones. 2 and 4 continue (stored before),
+        // 1 and 3 are heard again: four records fill the budget before any one-off.
         out.clear();
-        for (n, rssi) in [
-            (1, -80),
-            (2, -50),
-            (3, -90),
-            (4, -60),
-            (5, -99),
-            (6, -98),
-            (7, -97),
-        ] {
+        for (n, rssi) in [(5, -10), (1, -80), (2, -50), (3, -90), (4, -60), (6, -11)] {
             a.push(rec(n, 1300, rssi), 1300, &mut out);
         }
         a.release(&mut out);
-        assert_eq!(out.len(), 6, "four repeats and the two strongest new ones");
-        // After the window was decided, late one-offs only get what is left.
+        assert_eq!(ids(&out), vec![1, 2, 3, 4]);
+        // After the window was decided, late records only get what is left (nothing).
         a.push(rec(8, 1310, -10), 1300, &mut out);
-        assert_eq!(out.len(), 6);
-        assert_eq!(a.dropped(), 4);
+        assert_eq!(out.len(), 4);
+        assert_eq!(a.dropped(), 5);
+    }
+
+    #[test]
+    fn a_late_record_of_a_decided_window_gets_what_is_left() {
+        let mut a = Admission::new(3, 1);
+        let mut out = Vec::new();
+        a.push(rec(1, 1000, -50), 1000, &mut out);
+        a.release(&mut out);
+        a.push(rec(2, 1001, -50), 1000, &mut out);
+        assert_eq!(ids(&out), vec![1], "the one-off share is spent");
+        a.push(rec(1, 1002, -50), 1000, &mut out);
+        assert_eq!(ids(&out), vec![1, 1], "a continuing record still fits");
     }
 
     #[test]
     fn memory_is_bounded() {
-        let mut a = Admission::new(1);
+        let mut a = Admission::new(8, 1);
         let mut out = Vec::new();
         for w in 0..400u64 {
             for n in 0..200u32 {
@@ -237,5 +311,6 @@ mod tests {
         assert!(a.seen.len() <= MAX_REMEMBERED);
         assert!(a.seen.len() <= 13 * 200, "{} remembered", a.seen.len());
         assert!(a.held().count() <= 1);
+        assert_eq!(out.len(), 399, "one one-off per decided window");
     }
 }

@@ -11,6 +11,9 @@ use crate::time::{EN_INTERVAL_SECONDS, SlotsPerDay};
 
 use super::TracerError;
 
+/// Default of [`TracerConfig::max_records_per_scan`].
+pub const DEFAULT_MAX_RECORDS_PER_SCAN: u32 = 128;
+
 /// Default of [`TracerConfig::max_new_identifiers_per_scan`].
 pub const DEFAULT_MAX_NEW_IDENTIFIERS_PER_SCAN: u32 = 64;
 
@@ -87,14 +90,21 @@ pub struct TracerConfig {
     pub aggregation: AggregatorConfig,
     /// Capacity of a newly created encounter log, bytes. Default 16 MiB.
     pub log_capacity_bytes: u64,
-    /// Flood control: in each scan window at most this many *one-off* identifiers — not heard
-    /// in any scan of the last hour — are stored, the strongest (highest RSSI, then most
-    /// sightings) first; identifiers heard again are always stored, even when their first
-    /// scan was over the cap. Default 64 (a commuter day has ≈ 300 distinct identifiers in
-    /// all); at least 1. With it, an attacker cycling fresh identifiers cannot push a genuine
-    /// encounter out of the default log before its retention ends (`docs/performance.md`,
-    /// "Log under a flood"). Dropped one-offs are counted in
-    /// [`Tracer::one_offs_dropped`](super::Tracer::one_offs_dropped).
+    /// Flood control: each scan window (`scan_period_secs`, at this tracer's phase) stores
+    /// at most this many records. When more were heard, what is kept is: identifiers
+    /// continuing an encounter stored in an earlier scan, then identifiers heard before but
+    /// not stored, then identifiers not heard in any scan of the last hour (one-offs) — the
+    /// strongest (highest RSSI, then most sightings) first in each class. Default 128: the
+    /// default 16 MiB log holds 128 records per 5-minute scan for the whole 14-day retention,
+    /// so no flood can make it evict before the retention ends (`docs/performance.md`, "Log
+    /// under a flood"). At least 1. Records not stored are counted in
+    /// [`Tracer::flood_dropped`](super::Tracer::flood_dropped).
+    pub max_records_per_scan: u32,
+    /// Flood control: of a scan window's records, at most this many are one-offs — not heard
+    /// in any scan of the last hour — the strongest first. An attacker cycling fresh
+    /// identifiers produces only one-offs; a genuine encounter is heard again in the next
+    /// scan, and then counts as heard before even if its first scan was over the cap. Default
+    /// 64 (a whole commuter day has ≈ 300 distinct identifiers); at least 1.
     pub max_new_identifiers_per_scan: u32,
     /// An input whose time is further than this from the tracer's clock (ahead or behind) is
     /// refused and changes nothing. Default 86 400 s (one day); at least 60 s.
@@ -124,6 +134,7 @@ impl Default for TracerConfig {
             bluezone_slots_per_day: 96,
             aggregation: AggregatorConfig::default(),
             log_capacity_bytes: DEFAULT_CAPACITY,
+            max_records_per_scan: DEFAULT_MAX_RECORDS_PER_SCAN,
             max_new_identifiers_per_scan: DEFAULT_MAX_NEW_IDENTIFIERS_PER_SCAN,
             max_clock_skew_secs: 86_400,
             storage_key: None,
@@ -181,8 +192,11 @@ impl TracerConfig {
         if self.aggregation.max_gap_secs == 0 || self.aggregation.max_window_secs == 0 {
             return bad("aggregation gaps and windows must be at least 1 s".into());
         }
-        if self.max_new_identifiers_per_scan == 0 {
-            return bad("max_new_identifiers_per_scan must be at least 1".into());
+        if self.max_new_identifiers_per_scan == 0 || self.max_records_per_scan == 0 {
+            return bad(format!(
+                "max_records_per_scan ({}) and max_new_identifiers_per_scan ({}) must be at least 1",
+                self.max_records_per_scan, self.max_new_identifiers_per_scan
+            ));
         }
         if self.max_clock_skew_secs < 60 {
             return bad(format!(

@@ -80,7 +80,9 @@ use std::path::Path;
 use rand::rngs::ChaCha20Rng;
 use rand::{RngExt, SeedableRng, TryCryptoRng};
 
-pub use config::{DEFAULT_MAX_NEW_IDENTIFIERS_PER_SCAN, Schemes, TracerConfig};
+pub use config::{
+    DEFAULT_MAX_NEW_IDENTIFIERS_PER_SCAN, DEFAULT_MAX_RECORDS_PER_SCAN, Schemes, TracerConfig,
+};
 pub use error::TracerError;
 pub use input::{Input, RadioData, Received};
 pub use keys::DiagnosisKeys;
@@ -230,7 +232,10 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         let mut rng = ChaCha20Rng::from_seed(seed);
         let scan_phase = rng.random_range(0..u64::from(config.scan_period_secs));
         let aggregator = Aggregator::new(config.aggregation);
-        let admission = Admission::new(config.max_new_identifiers_per_scan);
+        let admission = Admission::new(
+            config.max_records_per_scan,
+            config.max_new_identifiers_per_scan,
+        );
         Ok(Self {
             rotation: Rotation::default(),
             config,
@@ -617,10 +622,10 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
         Some(UnixTime::from_secs(start.saturating_add(after)))
     }
 
-    /// One-off identifiers (not heard in an earlier scan) not stored because their scan
-    /// window already had [`TracerConfig::max_new_identifiers_per_scan`] stronger ones, since
-    /// this tracer was created.
-    pub fn one_offs_dropped(&self) -> u64 {
+    /// Records not stored, since this tracer was created, because their scan window had
+    /// spent its budget ([`TracerConfig::max_records_per_scan`],
+    /// [`TracerConfig::max_new_identifiers_per_scan`]) on records that matter more.
+    pub fn flood_dropped(&self) -> u64 {
         self.admission.dropped()
     }
 
