@@ -44,12 +44,25 @@ fn flood(
 
 /// Run Bob (with `bob_config`; its log is the default 16 MiB) through `days` days of his own run loop
 /// (`poll_output` → `Timeout` → `handle_input`), starting at midnight of `DAY`. In every scan
-/// window he hears `FLOOD_PER_SCAN` fresh identifiers; from 09:00 to 09:15 on the first day
+/// window he hears `FLOOD_PER_SCAN` fresh identifiers at `flood_rssi`; from 09:00 to 09:15 on the first day
 /// he also hears Alice (a real tracer rotating every 10 minutes) at −50 dBm in every scan.
 /// Returns both tracers after the last day.
 fn run(
     days: u64,
     flood_rssi: fn(&mut ChaCha20Rng) -> i8,
+    bob_config: TracerConfig,
+) -> Result<(MemTracer, MemTracer), TracerError> {
+    let mut fresh = |rng: &mut ChaCha20Rng| flood(rng, FLOOD_PER_SCAN, flood_rssi);
+    run_with(days, &mut fresh, bob_config)
+}
+
+/// What the attacker shows in one scan.
+type Flood<'a> = dyn FnMut(&mut ChaCha20Rng) -> Vec<(Identifier, i8)> + 'a;
+
+/// [`run`] with any flood.
+fn run_with(
+    days: u64,
+    flood_scan: &mut Flood<'_>,
     bob_config: TracerConfig,
 ) -> Result<(MemTracer, MemTracer), TracerError> {
     let start = at(DAY, 0);
@@ -73,7 +86,7 @@ fn run(
         if let Some(h) = p.scan {
             if h.scanning && !scanning {
                 // A scan window opens: the radio reports what it hears during it.
-                let mut heard = flood(&mut rng, FLOOD_PER_SCAN, flood_rssi);
+                let mut heard = flood_scan(&mut rng);
                 if (meet_from..meet_to).contains(&now) {
                     wake(&mut alice, now)?;
                     scans_with_alice += 1;
@@ -174,4 +187,75 @@ fn without_the_budget_the_flood_wins() {
     let (mut alice, bob) = run(14, moderate, config).unwrap();
     assert!(!matchable(&mut alice, &bob));
     assert!(bob.log().stats().unwrap().evicted_before_retention > 0);
+}
+
+/// The figures of `docs/performance.md`, "Log under a flood" (release build, a minute):
+/// `cargo test --release -p proxtrace --test log_flood -- --ignored --nocapture`.
+#[test]
+#[ignore = "a measurement: run in release with --ignored --nocapture"]
+fn flood_capacity_report() {
+    let days = 14;
+    let no_budget = TracerConfig {
+        max_records_per_scan: u32::MAX,
+        max_new_identifiers_per_scan: u32::MAX,
+        ..TracerConfig::default()
+    };
+    let mut cases: Vec<(&str, TracerConfig, Box<Flood<'static>>)> = Vec::new();
+    for n in [200usize, 1000] {
+        cases.push((
+            if n == 200 {
+                "fresh 200/scan, default"
+            } else {
+                "fresh 1000/scan, default"
+            },
+            TracerConfig::default(),
+            Box::new(move |rng: &mut ChaCha20Rng| flood(rng, n, moderate)),
+        ));
+    }
+    cases.push((
+        "fresh 200/scan, no budget",
+        no_budget,
+        Box::new(|rng: &mut ChaCha20Rng| flood(rng, 200, moderate)),
+    ));
+    // Each identifier shown in two consecutive scans (100 new + 100 repeated per scan), loud.
+    let mut last: Vec<(Identifier, i8)> = Vec::new();
+    cases.push((
+        "200/scan, each twice, loud, default",
+        TracerConfig::default(),
+        Box::new(move |rng: &mut ChaCha20Rng| {
+            let new = flood(rng, 100, loud);
+            let mut scan = std::mem::replace(&mut last, new.clone());
+            scan.extend(new);
+            scan
+        }),
+    ));
+    println!(
+        "| flood | stored records | bytes used | bytes/day | days the 16 MiB log holds | evicted_before_retention | dropped | day-1 encounter matchable on day 14 |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---|");
+    for (name, config, mut f) in cases {
+        let (mut alice, bob) = run_with(days, &mut *f, config).unwrap();
+        let s = bob.log().stats().unwrap();
+        let span_days = (days + 1) as f64;
+        let per_day = s.bytes_used as f64 / span_days;
+        let holds = if s.evicted_before_retention > 0 {
+            // Full: the log spans what it kept.
+            let span = s
+                .last_seen
+                .unwrap()
+                .saturating_secs_since(s.first_seen.unwrap());
+            span as f64 / 86_400.0
+        } else {
+            s.capacity_bytes as f64 / per_day
+        };
+        println!(
+            "| {name} | {} | {} | {:.0} | {holds:.1} | {} | {} | {} |",
+            s.records,
+            s.bytes_used,
+            per_day,
+            s.evicted_before_retention,
+            bob.flood_dropped(),
+            matchable(&mut alice, &bob)
+        );
+    }
 }
