@@ -599,7 +599,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
     fn scan_window_start(&self, t: UnixTime) -> u64 {
         let period = u64::from(self.config.scan_period_secs);
         let secs = t.as_secs();
-        secs - (secs % period + period - self.scan_phase % period) % period
+        secs.saturating_sub((secs % period + period - self.scan_phase % period) % period)
     }
 
     /// When the scan window whose one-offs are being held is decided: once it is over and
