@@ -407,7 +407,7 @@ fn version_1_fixture_still_reads() {
 
 /// The eviction-tally fixture (`cargo run --example write_log_fixture -- OUT
 /// tests/data/log-v1-evicted.ptlog`): a version-1 file whose ring evicted 108 of its 150
-/// records inside the retention. Its tally record (page 0, offsets 208/240) reads back, and
+/// records inside the retention. Its tally record (page 0, offsets 208/248) reads back, and
 /// what is kept is exactly the newest records.
 #[test]
 fn version_1_eviction_tally_fixture_reads() {

@@ -237,14 +237,14 @@ impl TxnRecord {
     }
 }
 
+/// Eviction tally record length.
+pub(crate) const TALLY_LEN: usize = 40;
 /// Where the two eviction tally slots live: in the file header page, after the import
 /// transaction records. Like those, records alternate between the slots.
 pub(crate) const TALLY_SLOTS: [u64; 2] = [
     TXN_SLOTS[1] + TXN_LEN as u64,
-    TXN_SLOTS[1] + TXN_LEN as u64 + 32,
+    TXN_SLOTS[1] + TXN_LEN as u64 + TALLY_LEN as u64,
 ];
-/// Eviction tally record length.
-pub(crate) const TALLY_LEN: usize = 32;
 /// Eviction tally record magic.
 pub(crate) const TALLY_MAGIC: &[u8; 4] = b"PTEV";
 
@@ -258,6 +258,9 @@ pub(crate) struct EvictionTally {
     pub(crate) records: u64,
     /// Pages evicted before their retention ended.
     pub(crate) pages: u32,
+    /// Sequence number of the last page counted (0: none), so that a page counted just
+    /// before a crash is not counted again when it is evicted after it.
+    pub(crate) last_seq: u64,
 }
 
 impl EvictionTally {
@@ -269,26 +272,28 @@ impl EvictionTally {
     pub(crate) fn encode(&self) -> [u8; TALLY_LEN] {
         let mut b = [0u8; TALLY_LEN];
         b[..4].copy_from_slice(TALLY_MAGIC);
+        b[4..8].copy_from_slice(&self.pages.to_le_bytes());
         b[8..16].copy_from_slice(&self.counter.to_le_bytes());
         b[16..24].copy_from_slice(&self.records.to_le_bytes());
-        b[24..28].copy_from_slice(&self.pages.to_le_bytes());
-        let crc = crc32c::crc32c(&b[..28]);
-        b[28..].copy_from_slice(&crc.to_le_bytes());
+        b[24..32].copy_from_slice(&self.last_seq.to_le_bytes());
+        let crc = crc32c::crc32c(&b[..32]);
+        b[32..36].copy_from_slice(&crc.to_le_bytes());
         b
     }
 
     /// `None` for zeros, a torn write or anything else that does not check out.
     pub(crate) fn decode(b: &[u8]) -> Option<Self> {
-        if b.len() < TALLY_LEN || &b[..4] != TALLY_MAGIC || b[4..8] != [0; 4] {
+        if b.len() < TALLY_LEN || &b[..4] != TALLY_MAGIC || b[36..40] != [0; 4] {
             return None;
         }
-        if crc32c::crc32c(&b[..28]) != u32_le(&b[28..32]) {
+        if crc32c::crc32c(&b[..32]) != u32_le(&b[32..36]) {
             return None;
         }
         Some(Self {
+            pages: u32_le(&b[4..8]),
             counter: u64_le(&b[8..16]),
             records: u64_le(&b[16..24]),
-            pages: u32_le(&b[24..28]),
+            last_seq: u64_le(&b[24..32]),
         })
     }
 

@@ -35,8 +35,8 @@ pub struct LogStats {
     /// Chunks or records found corrupt (torn writes, flipped bits) and skipped.
     pub corrupt_skipped: u64,
     /// Records the ring evicted while they were still inside the retention, since the log
-    /// was created (0 while the log has room for its retention). Durable with the next sync;
-    /// a crash may lose the count of the last unsynced evictions.
+    /// was created (0 while the log has room for its retention). Made durable before the
+    /// page is overwritten, so nothing is evicted uncounted.
     pub evicted_before_retention: u64,
 }
 

@@ -4,7 +4,7 @@
 use crate::sighting::ScanAggregate;
 use crate::time::UtcDay;
 
-use super::format::{PAGE_HEADER_LEN, PageHeader, TAG_LEN};
+use super::format::{EvictionTally, PAGE_HEADER_LEN, PageHeader, TAG_LEN};
 use super::record::{ChunkEncoder, WriteDict};
 use super::{EncounterLog, Head, LogError, PageInfo, StorageBackend, day_of};
 
@@ -197,22 +197,36 @@ impl<B: StorageBackend> EncounterLog<B> {
 
     /// Before page `slot` is overwritten by a page of `day`: if the page there is still inside
     /// the retention (`day − its day ≤ retention_days`), count its records in the eviction
-    /// tally and write the tally (durable with the next sync; written before the page, so a
-    /// failure leaves nothing to retry twice).
+    /// tally, write the tally and sync, so that the page is never gone without being counted
+    /// (a crash between the sync and the page write leaves the page, and the tally's
+    /// `last_seq` keeps it from being counted twice). Costs a sync only when the ring evicts
+    /// inside the retention.
     fn tally_eviction(&mut self, slot: u32, day: u32) -> Result<(), LogError> {
         let Some(victim) = self.pages.iter().find(|p| p.slot == slot).copied() else {
             return Ok(());
         };
-        if day.saturating_sub(victim.day) > self.retention_days || victim.day < self.min_day {
+        if day.saturating_sub(victim.day) > self.retention_days
+            || victim.day < self.min_day
+            || victim.seq == self.tally.last_seq
+        {
             return Ok(());
         }
         let old = self.read_page(slot)?;
         let records = self.decode_page(victim.seq, victim.day, &old).records.len();
-        let mut tally = self.tally;
-        tally.counter += 1;
-        tally.records = tally.records.saturating_add(records as u64);
-        tally.pages = tally.pages.saturating_add(1);
+        let tally = EvictionTally {
+            counter: self.tally.counter + 1,
+            records: self.tally.records.saturating_add(records as u64),
+            pages: self.tally.pages.saturating_add(1),
+            last_seq: victim.seq,
+        };
         self.write_or_seal(tally.offset(), &tally.encode())?;
+        let synced = self.backend.sync();
+        if synced.is_err()
+            && let Some(h) = self.head.as_mut()
+        {
+            h.sealed = true;
+        }
+        synced?;
         self.tally = tally;
         Ok(())
     }
