@@ -102,6 +102,30 @@ fuzz_target!(|data: &[u8]| {
     if log.append(&next).is_ok() {
         let _ = log.sync();
     }
+    // Wrap the ring inside the retention (7 pages of 512 bytes): the eviction tally only
+    // grows, and what is left plus what was counted covers what this handle wrote.
+    if mode & 2 != 0 {
+        let before = log.evicted_before_retention();
+        let mut more = Vec::new();
+        for i in 0..150u64 {
+            let mut r = record(300 + i);
+            r.first_seen = UnixTime::from_secs(next.first_seen.as_secs() + 1 + i);
+            r.last_seen = r.first_seen;
+            if log.append(&r).is_err() {
+                break;
+            }
+            more.push(r);
+        }
+        if log.sync().is_ok() {
+            let after = log.evicted_before_retention();
+            assert!(after >= before, "the eviction tally went down");
+            let kept = log.iter().flatten().filter(|r| more.contains(r)).count() as u64;
+            assert!(
+                kept + (after - before) >= more.len() as u64,
+                "records evicted uncounted"
+            );
+        }
+    }
     // And an import on the recovered log, rolled back by dropping it.
     if let Ok(mut txn) = log.begin_import(proxtrace::log::ImportId([1; 32])) {
         let mut later = next;

@@ -161,6 +161,13 @@ impl<B: StorageBackend> EncounterLog<B> {
             }
         }
         log.recover_head()?;
+        // The tally's last page counted matters only while that page is still live (a crash
+        // between the tally's sync and the page's overwrite); otherwise forget it, so that a
+        // later page with that sequence number (after a rollback, or a forged tally) is
+        // counted when it goes.
+        if !log.pages.iter().any(|p| p.seq == log.tally.last_seq) {
+            log.tally.last_seq = 0;
+        }
         Ok(log)
     }
 
