@@ -58,6 +58,8 @@ struct Window {
     /// Start of the scan window (unix seconds).
     start: u64,
     held: Vec<Held>,
+    /// One-offs among `held`.
+    held_one_offs: u32,
     /// Decided already (the window's deadline passed): later records are judged at once.
     released: bool,
     /// Records stored so far (after release), and one-offs among them.
@@ -102,12 +104,12 @@ impl Admission {
         self.dropped
     }
 
-    fn class(&self, id: &Identifier, window: &Window) -> Class {
-        let held_here = window.held.iter().any(|h| h.record.identifier == *id);
+    fn class(&self, id: &Identifier) -> Class {
         match self.seen.get(id) {
             Some(s) if s.stored => Class::Continuing,
-            Some(s) if s.window < window.start || held_here => Class::HeardAgain,
-            _ => Class::OneOff,
+            // Heard in an earlier scan, or earlier in this one as another scan instance.
+            Some(_) => Class::HeardAgain,
+            None => Class::OneOff,
         }
     }
 
@@ -126,6 +128,7 @@ impl Admission {
             self.window = Some(Window {
                 start: window_start,
                 held: Vec::new(),
+                held_one_offs: 0,
                 released: false,
                 stored: 0,
                 stored_one_offs: 0,
@@ -134,7 +137,7 @@ impl Admission {
         let Some(w) = self.window.take() else {
             return;
         };
-        let class = self.class(&r.identifier, &w);
+        let class = self.class(&r.identifier);
         let window = w.start;
         let (w, stored) = self.take_in(w, Held { record: r, class }, out);
         let entry = self.seen.entry(r.identifier).or_insert(Seen {
@@ -162,10 +165,10 @@ impl Admission {
             }
             return (w, fits);
         }
+        w.held_one_offs += u32::from(h.class == Class::OneOff);
         w.held.push(h);
         // Keep what is held within the budget: drop the lowest-priority record when over.
-        let one_offs = w.held.iter().filter(|h| h.class == Class::OneOff).count();
-        let over_one_offs = one_offs > self.max_one_offs as usize;
+        let over_one_offs = w.held_one_offs > self.max_one_offs;
         if over_one_offs || w.held.len() > self.max_records as usize {
             let victim = w
                 .held
@@ -175,7 +178,8 @@ impl Admission {
                 .min_by_key(|(_, h)| h.priority())
                 .map(|(i, _)| i);
             if let Some(i) = victim {
-                w.held.remove(i);
+                let gone = w.held.remove(i);
+                w.held_one_offs -= u32::from(gone.class == Class::OneOff);
                 self.dropped += 1;
             }
         }
@@ -191,6 +195,7 @@ impl Admission {
             return;
         }
         w.released = true;
+        w.held_one_offs = 0;
         for h in w.held.drain(..) {
             w.stored += 1;
             w.stored_one_offs += u32::from(h.class == Class::OneOff);
