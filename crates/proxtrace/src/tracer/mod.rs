@@ -129,7 +129,7 @@ pub struct Tracer<B: StorageBackend, K: KeyStorage> {
     key_storage: K,
     log: EncounterLog<B>,
     aggregator: Aggregator,
-    /// The per-scan cap on one-off identifiers between the aggregator and the log.
+    /// The per-scan flood budget between the aggregator and the log.
     admission: Admission,
     rng: ChaCha20Rng,
     rotation: Rotation,
@@ -595,7 +595,7 @@ impl<B: StorageBackend, K: KeyStorage> Tracer<B, K> {
     }
 
     /// Start of the scan window (this tracer's schedule) that `t` falls in, or of the last
-    /// one before it: the unit of the per-scan cap on one-off identifiers.
+    /// one before it: the unit of the flood budget.
     fn scan_window_start(&self, t: UnixTime) -> u64 {
         let period = u64::from(self.config.scan_period_secs);
         let secs = t.as_secs();
