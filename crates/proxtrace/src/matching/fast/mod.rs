@@ -6,8 +6,12 @@
 //! one AES key schedule, a batched AES over plaintext blocks built once per match run, and a
 //! seeded-table probe per RPI that usually stops at a prefilter bit. Per Bluezone key: the
 //! slot-key chain on the raw compression function, only up to the last slot that could meet
-//! a logged sighting. Keys are spread over threads with rayon; results are concatenated in key
-//! order, so any thread count gives the single-thread answer.
+//! a logged sighting. Keys are spread over the engine's rayon pool; results are concatenated
+//! in key order, so any thread count gives the single-thread answer.
+//!
+//! Duplicates are derived once: of all the entries of one key (the same TEK, or the same
+//! Bluezone daily key) only the last can yield a window (see `windows::effective_keys`), so
+//! only the last is derived. Time and memory go with the unique keys, not the list length.
 
 mod sha256;
 mod sha256x4;
@@ -36,41 +40,59 @@ pub(crate) use table::Seed as HashSeed;
 
 /// Settings of one fast run.
 #[derive(Clone, Copy)]
-pub(crate) struct Options {
-    pub(crate) threads: usize,
+pub(crate) struct Options<'a> {
+    /// The engine's pool; `None` runs on the calling thread.
+    pub(crate) pool: Option<&'a rayon::ThreadPool>,
     pub(crate) seed: Seed,
     pub(crate) backend: Backend,
 }
 
 /// Keys per parallel work item: large enough to amortise scheduling, small enough to balance.
-const CHUNK: usize = 2048;
+const CHUNK: usize = 1024;
 
-/// Run `f` over `keys` in chunks on `threads` threads (0 = all cores), concatenating the
-/// chunks' hits in key order.
-fn par_hits<K: Sync>(
-    keys: &[K],
-    threads: usize,
-    f: impl Fn(usize, &[K]) -> Vec<Hit> + Sync + Send,
-) -> Result<Vec<Hit>, MatchError> {
-    let run = || {
-        keys.par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| f(c * CHUNK, chunk))
-            .collect::<Vec<_>>()
-            .concat()
+/// Run `f` over the key indices `keys` in chunks on the pool (or this thread), concatenating
+/// the chunks' hits in key order and summing their derived-key counts.
+fn par_hits(
+    keys: &[u32],
+    pool: Option<&rayon::ThreadPool>,
+    f: impl Fn(&[u32]) -> (Vec<Hit>, usize) + Sync + Send,
+) -> (Vec<Hit>, usize) {
+    let join = |parts: Vec<(Vec<Hit>, usize)>| {
+        let n = parts.iter().map(|p| p.1).sum();
+        let hits = parts.into_iter().flat_map(|p| p.0).collect();
+        (hits, n)
     };
-    if threads == 1 {
-        return Ok(keys
-            .chunks(CHUNK)
-            .enumerate()
-            .flat_map(|(c, chunk)| f(c * CHUNK, chunk))
-            .collect());
+    match pool {
+        None => join(keys.chunks(CHUNK).map(f).collect()),
+        Some(pool) => join(pool.install(|| keys.par_chunks(CHUNK).map(f).collect())),
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| MatchError::Config(format!("cannot start {threads} matcher threads: {e}")))?;
-    Ok(pool.install(run))
+}
+
+/// The indices, ascending, of the last entry of each distinct `identity` among `keys` that
+/// `keep` accepts: the only entries whose hits can count (a later entry of a key supersedes
+/// the earlier ones). Sort-based, 4 bytes per key.
+fn last_of_each<K>(
+    keys: &[K],
+    identity: impl Fn(&K) -> &[u8],
+    keep: impl Fn(&K) -> bool,
+) -> Vec<u32> {
+    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        identity(&keys[a as usize])
+            .cmp(identity(&keys[b as usize]))
+            .then(a.cmp(&b))
+    });
+    let mut last: Vec<u32> = Vec::new();
+    for (n, &i) in order.iter().enumerate() {
+        let superseded = order
+            .get(n + 1)
+            .is_some_and(|&next| identity(&keys[next as usize]) == identity(&keys[i as usize]));
+        if !superseded && keep(&keys[i as usize]) {
+            last.push(i);
+        }
+    }
+    last.sort_unstable();
+    last
 }
 
 /// Intervals worth deriving: every *j* with a logged sighting in `[j − before, j + after]`,
@@ -123,11 +145,17 @@ pub(crate) fn gaen_hits(
     index: &EncounterIndex,
     keys: &[GaenDiagnosisKey],
     config: &MatchConfig,
-    opts: Options,
-) -> Result<Vec<Hit>, MatchError> {
+    opts: Options<'_>,
+) -> Result<(Vec<Hit>, usize), MatchError> {
     if index.gaen.is_empty() || keys.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
+    // A revoked last entry cancels its key: nothing of it can count.
+    let unique = last_of_each(
+        keys,
+        |k| &k.key.expose_secret()[..],
+        |k| k.report_type != crate::published::ReportType::Revoked,
+    );
     let coverage = Coverage::new(index, config);
     let table = {
         let groups: Vec<u32> = (0..index.gaen.len() as u32)
@@ -184,8 +212,9 @@ pub(crate) fn gaen_hits(
         let r = coverage.ranges.partition_point(|c| c.1 <= start);
         coverage.ranges.get(r).is_some_and(|c| c.0 < end)
     };
-    par_hits(keys, opts.threads, |base, chunk| {
+    Ok(par_hits(&unique, opts.pool, |chunk| {
         let mut hits = Vec::new();
+        let mut derived = 0;
         let mut batch = [0usize; 4];
         let mut n = 0;
         let mut out = [Block::default(); 144];
@@ -196,11 +225,12 @@ pub(crate) fn gaen_hits(
                 probe(*k, rpik, &mut out, hits);
             }
         };
-        for (i, key) in chunk.iter().enumerate() {
-            if !meets_coverage(key) {
+        for &k in chunk {
+            if !meets_coverage(&keys[k as usize]) {
                 continue;
             }
-            batch[n] = base + i;
+            derived += 1;
+            batch[n] = k as usize;
             n += 1;
             if n == 4 {
                 flush(&batch, 4, &mut hits);
@@ -214,8 +244,8 @@ pub(crate) fn gaen_hits(
             }
             flush(&batch, n, &mut hits);
         }
-        hits
-    })
+        (hits, derived)
+    }))
 }
 
 /// One day of one key's Bluezone walk: the slot keys of `day` from index 0 to `last`, of which
@@ -235,16 +265,17 @@ pub(crate) fn bluezone_hits(
     index: &EncounterIndex,
     keys: &[BluezoneDiagnosisKey],
     config: &MatchConfig,
-    opts: Options,
-) -> Result<Vec<Hit>, MatchError> {
+    opts: Options<'_>,
+) -> Result<(Vec<Hit>, usize), MatchError> {
     if index.bluezone.is_empty() || keys.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     // Fail on the same keys the reference loop fails on.
     for key in keys {
         BluezoneSlot::containing(key.time_start, key.slots_per_day)?;
         BluezoneSlot::containing(key.time_end, key.slots_per_day)?;
     }
+    let unique = last_of_each(keys, |k| &k.daily_key.expose_secret()[..], |_| true);
     let log_first = index
         .bluezone
         .iter()
@@ -316,8 +347,9 @@ pub(crate) fn bluezone_hits(
             }
         }
     };
-    par_hits(keys, opts.threads, |base, chunk| {
+    Ok(par_hits(&unique, opts.pool, |chunk| {
         let mut hits = Vec::new();
+        let mut derived = 0;
         let mut segs = Vec::new();
         let mut steps_a = Vec::new();
         let mut steps_b = Vec::new();
@@ -341,11 +373,12 @@ pub(crate) fn bluezone_hits(
                 }
             }
         };
-        let end = base + chunk.len();
-        for sub in (base..end).step_by(64) {
+        for sub in chunk.chunks(64) {
             segs.clear();
-            for k in sub..(sub + 64).min(end) {
-                segments(k, &mut segs);
+            for &k in sub {
+                let before = segs.len();
+                segments(k as usize, &mut segs);
+                derived += usize::from(segs.len() > before);
             }
             // Two segments at a time through the two-lane chain kernel. Slot 0's key is the
             // segment's first state; slot i's is chain step i − 1.
@@ -372,14 +405,14 @@ pub(crate) fn bluezone_hits(
             }
         }
         hits.sort_unstable();
-        hits
-    })
+        (hits, derived)
+    }))
 }
 
 /// Heap bytes of the lookup structures a fast match builds for `index` (for the memory
 /// budget report).
 pub(crate) fn lookup_bytes(index: &EncounterIndex, config: &MatchConfig) -> usize {
-    let seed = Seed([0, 0]);
+    let seed = Seed([0; 4]);
     let g: Vec<u32> = (0..index.gaen.len() as u32).collect();
     let b: Vec<u32> = (0..index.bluezone.len() as u32).collect();
     let coverage = Coverage::new(index, config);
