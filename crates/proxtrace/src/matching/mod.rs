@@ -219,13 +219,13 @@ impl FastEngine {
     /// compare the two, and so tests exercise the fallback on any machine).
     #[must_use]
     pub fn portable(mut self) -> Self {
-        self.backend = fast::Backend::Portable;
+        self.backend = fast::Backend::PORTABLE;
         self
     }
 
     /// Whether the SHA-256 and AES work runs on CPU intrinsics (false: the portable path).
     pub fn uses_cpu_intrinsics(&self) -> bool {
-        self.backend != fast::Backend::Portable
+        self.backend.uses_intrinsics()
     }
 
     fn options(&self) -> fast::Options<'_> {

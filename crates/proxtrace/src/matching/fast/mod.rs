@@ -14,14 +14,12 @@
 //! only the last is derived. Time and memory go with the unique keys, not the list length.
 
 mod sha256;
-mod sha256x4;
+#[allow(unsafe_code)]
+mod simd;
 mod table;
 
-use aes::Aes128;
-use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
-
 /// One AES block.
-type Block = Array<u8, aes::cipher::consts::U16>;
+type Block = [u8; 16];
 use rayon::prelude::*;
 
 use crate::gaen::{PaddedData, RPIK_INFO};
@@ -35,7 +33,7 @@ use super::windows::Hit;
 use sha256::ZeroSaltHkdf;
 use table::{IdTable, Seed, halves12, halves16};
 
-pub(crate) use sha256x4::Backend;
+pub(crate) use simd::Backend;
 pub(crate) use table::Seed as HashSeed;
 
 /// Settings of one fast run.
@@ -100,7 +98,7 @@ fn last_of_each<K>(
 struct Coverage {
     /// `(first j, end j exclusive, offset into plain)`.
     ranges: Vec<(u64, u64, usize)>,
-    plain: Vec<Array<u8, aes::cipher::consts::U16>>,
+    plain: Vec<Block>,
 }
 
 impl Coverage {
@@ -131,9 +129,8 @@ impl Coverage {
         for range in &mut ranges {
             range.2 = plain.len();
             plain.extend(
-                (range.0..range.1).map(|j| {
-                    Array::from(PaddedData::new(EnIntervalNumber::new(j as u32)).to_bytes())
-                }),
+                (range.0..range.1)
+                    .map(|j| PaddedData::new(EnIntervalNumber::new(j as u32)).to_bytes()),
             );
         }
         Self { ranges, plain }
@@ -170,7 +167,7 @@ pub(crate) fn gaen_hits(
         let key = &keys[k];
         let start = u64::from(key.rolling_start.get());
         let end = (start + u64::from(key.rolling_period)).min(u64::from(u32::MAX) + 1);
-        let cipher = Aes128::new(&Array::from(*rpik));
+        let cipher = opts.backend.aes128(rpik);
         let mut r = coverage.ranges.partition_point(|c| c.1 <= start);
         while let Some(&(a, b, off)) = coverage.ranges.get(r) {
             if a >= end {
@@ -181,10 +178,8 @@ pub(crate) fn gaen_hits(
             while j < hi {
                 let n = ((hi - j) as usize).min(out.len());
                 let from = off + (j - a) as usize;
-                // Equal lengths by construction: this cannot fail.
-                let _ = cipher.encrypt_blocks_b2b(&coverage.plain[from..from + n], &mut out[..n]);
-                for (i, block) in out[..n].iter().enumerate() {
-                    let rpi: &[u8; 16] = block.as_ref();
+                cipher.encrypt(&coverage.plain[from..from + n], &mut out[..n]);
+                for (i, rpi) in out[..n].iter().enumerate() {
                     let (l, h) = halves16(rpi);
                     if !table.may_contain(l) {
                         continue;
@@ -217,7 +212,7 @@ pub(crate) fn gaen_hits(
         let mut derived = 0;
         let mut batch = [0usize; 4];
         let mut n = 0;
-        let mut out = [Block::default(); 144];
+        let mut out = [[0u8; 16]; 144];
         let mut flush = |batch: &[usize; 4], n: usize, hits: &mut Vec<Hit>| {
             let teks = batch.map(|k| keys[k].key.expose_secret());
             let rpiks = hkdf.derive_x4(teks, opts.backend);
