@@ -162,6 +162,7 @@ pub(crate) fn gaen_hits(
             halves16(&index.gaen[i as usize].rpi)
         })
     };
+    let filter = table.filter();
     let hkdf = ZeroSaltHkdf::new(RPIK_INFO);
     let probe = |k: usize, rpik: &[u8; 16], out: &mut [Block; 144], hits: &mut Vec<Hit>| {
         let key = &keys[k];
@@ -179,11 +180,21 @@ pub(crate) fn gaen_hits(
                 let n = ((hi - j) as usize).min(out.len());
                 let from = off + (j - a) as usize;
                 cipher.encrypt(&coverage.plain[from..from + n], &mut out[..n]);
-                for (i, rpi) in out[..n].iter().enumerate() {
+                let mut mask = [0u64; 144usize.div_ceil(64)];
+                opts.backend.filter_mask(filter, &out[..n], &mut mask);
+                let candidates = mask.iter().enumerate().flat_map(|(w, &m)| {
+                    let mut m = m;
+                    std::iter::from_fn(move || {
+                        let bit = m.trailing_zeros();
+                        (m != 0).then(|| {
+                            m &= m - 1;
+                            64 * w + bit as usize
+                        })
+                    })
+                });
+                for i in candidates {
+                    let rpi = &out[i];
                     let (l, h) = halves16(rpi);
-                    if !table.may_contain(l) {
-                        continue;
-                    }
                     if let Some(first) = table.find(l, h, |e| index.gaen[e as usize].rpi == *rpi) {
                         let mut e = first as usize;
                         while e < index.gaen.len() && index.gaen[e].rpi == *rpi {

@@ -63,10 +63,22 @@ pub(crate) struct IdTable {
     word_shift: u32,
 }
 
-/// The filter word index and bit mask of an identifier's first 8 bytes (little-endian).
+/// The prefilter's words and keys, for batch probes (`simd::Backend::filter_mask`).
+#[derive(Clone, Copy)]
+pub(crate) struct FilterView<'a> {
+    /// A power-of-two number (≥ 16) of words.
+    pub(crate) words: &'a [u64],
+    /// XOR key.
+    pub(crate) xor: u64,
+    /// Odd multiplier.
+    pub(crate) mul: u64,
+}
+
+/// The filter word index and bit mask of an identifier's first 8 bytes (little-endian), for a
+/// filter of `2^(64 − word_shift)` words keyed by `xor` and the odd `mul`.
 #[inline(always)]
-fn filter_pos(seed: Seed, lo: u64, word_shift: u32) -> (usize, u64) {
-    let h = (lo ^ seed.0[2]).wrapping_mul(seed.0[3] | 1);
+pub(crate) fn filter_pos(xor: u64, mul: u64, lo: u64, word_shift: u32) -> (usize, u64) {
+    let h = (lo ^ xor).wrapping_mul(mul);
     let word = (h >> word_shift) as usize;
     let bits = (1u64 << ((h >> 18) & 63)) | (1u64 << ((h >> 24) & 63)) | (1u64 << ((h >> 30) & 63));
     (word, bits)
@@ -88,7 +100,7 @@ impl IdTable {
         };
         for &g in group_starts {
             let (lo, hi) = key(g);
-            let (word, bits) = filter_pos(seed, lo, t.word_shift);
+            let (word, bits) = filter_pos(seed.0[2], seed.0[3] | 1, lo, t.word_shift);
             t.filter[word] |= bits;
             let h = hash(seed, lo, hi);
             let mut s = (h >> 32) & t.slot_mask;
@@ -103,7 +115,7 @@ impl IdTable {
     /// Whether an identifier whose first 8 bytes (little-endian) are `lo` may be in the table.
     #[inline(always)]
     pub(crate) fn may_contain(&self, lo: u64) -> bool {
-        let (word, bits) = filter_pos(self.seed, lo, self.word_shift);
+        let (word, bits) = filter_pos(self.seed.0[2], self.seed.0[3] | 1, lo, self.word_shift);
         self.filter[word] & bits == bits
     }
 
@@ -125,6 +137,15 @@ impl IdTable {
                 return Some(v - 1);
             }
             s = (s + 1) & self.slot_mask;
+        }
+    }
+
+    /// The prefilter, for batch probes.
+    pub(crate) fn filter(&self) -> FilterView<'_> {
+        FilterView {
+            words: &self.filter,
+            xor: self.seed.0[2],
+            mul: self.seed.0[3] | 1,
         }
     }
 

@@ -5,6 +5,8 @@
 //! * SHA-256: two interleaved compressions on the x86-64 SHA extensions ([`sha_ni`]).
 //! * AES-128: the key schedule and the encryption of a key's RPI plaintexts in full-width
 //!   batches, VAES on 512-bit registers where the CPU has it, AES-NI otherwise ([`aes_ni`]).
+//! * The prefilter probe of derived identifiers, eight at a time on AVX-512
+//!   ([`probe_avx512`]).
 //!
 //! A [`Backend`] that names an intrinsic path is only ever built by [`Backend::detect`] after
 //! the CPU reported the features that path is compiled for; that is the safety argument of
@@ -14,11 +16,14 @@
 #[cfg(target_arch = "x86_64")]
 mod aes_ni;
 #[cfg(target_arch = "x86_64")]
+mod probe_avx512;
+#[cfg(target_arch = "x86_64")]
 mod sha_ni;
 
 use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
 
 use super::sha256::compress;
+use super::table::{FilterView, filter_pos, halves16};
 
 /// AES-128 implementations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +44,8 @@ pub(crate) struct Backend {
     /// x86-64 SHA extensions (else `sha2::compress256`).
     sha_ni: bool,
     aes: AesPath,
+    /// AVX-512 F + DQ prefilter probes (else one identifier at a time).
+    probe_avx512: bool,
 }
 
 impl Backend {
@@ -46,6 +53,7 @@ impl Backend {
     pub(crate) const PORTABLE: Self = Self {
         sha_ni: false,
         aes: AesPath::Portable,
+        probe_avx512: false,
     };
 
     /// The fastest paths this CPU supports.
@@ -61,7 +69,12 @@ impl Backend {
             } else {
                 AesPath::Portable
             };
-            Self { sha_ni, aes }
+            let probe_avx512 = has!("avx512f") && has!("avx512dq");
+            Self {
+                sha_ni,
+                aes,
+                probe_avx512,
+            }
         }
         #[cfg(not(target_arch = "x86_64"))]
         Self::PORTABLE
@@ -80,6 +93,7 @@ impl Backend {
             #[cfg(target_arch = "x86_64")]
             AesPath::Vaes512 => Self {
                 aes: AesPath::AesNi,
+                probe_avx512: false,
                 ..self
             },
             _ => self,
@@ -131,6 +145,38 @@ impl Backend {
         }
     }
 
+    /// Set bit `i` of `mask` (64 identifiers a word, `blocks.len().div_ceil(64)` words
+    /// written) for every `blocks[i]` the prefilter may contain.
+    #[inline]
+    pub(crate) fn filter_mask(self, filter: FilterView<'_>, blocks: &[[u8; 16]], mask: &mut [u64]) {
+        let words = blocks.len().div_ceil(64);
+        assert!(
+            mask.len() >= words,
+            "mask too short for {} blocks",
+            blocks.len()
+        );
+        #[cfg(target_arch = "x86_64")]
+        if self.probe_avx512 && filter.words.len().is_power_of_two() && filter.words.len() >= 2 {
+            // SAFETY: `probe_avx512` is only set by `detect`, after the CPU reported
+            // `avx512f` and `avx512dq`; the filter length and the mask length were checked
+            // just above.
+            unsafe {
+                probe_avx512::filter_mask(filter.words, filter.xor, filter.mul, blocks, mask)
+            };
+            return;
+        }
+        let shift = 64 - filter.words.len().trailing_zeros();
+        for m in &mut mask[..words] {
+            *m = 0;
+        }
+        for (i, b) in blocks.iter().enumerate() {
+            let (lo, _) = halves16(b);
+            let (w, bits) = filter_pos(filter.xor, filter.mul, lo, shift);
+            let found = filter.words.get(w).is_some_and(|&x| x & bits == bits);
+            mask[i / 64] |= u64::from(found) << (i % 64);
+        }
+    }
+
     /// An AES-128 key ready to encrypt on this backend's AES path.
     pub(crate) fn aes128(self, key: &[u8; 16]) -> Aes128Key {
         match self.aes {
@@ -142,7 +188,7 @@ impl Backend {
             // SAFETY: `AesNi` is only set by `detect`, after the CPU reported `aes` and
             // `sse2`, which `aes_ni::expand_key` is compiled for.
             AesPath::AesNi => Aes128Key::AesNi(unsafe { aes_ni::expand_key(key) }),
-            AesPath::Portable => Aes128Key::Portable(aes::Aes128::new(&Array::from(*key))),
+            AesPath::Portable => Aes128Key::Portable(*key),
         }
     }
 }
@@ -153,7 +199,9 @@ pub(crate) enum Aes128Key {
     Vaes512(aes_ni::RoundKeys),
     #[cfg(target_arch = "x86_64")]
     AesNi(aes_ni::RoundKeys),
-    Portable(aes::Aes128),
+    /// The raw key: the `aes` crate's cipher is large (its own schedules for every path), so
+    /// it is set up where it is used instead of being moved around in this enum.
+    Portable([u8; 16]),
 }
 
 impl Aes128Key {
@@ -172,7 +220,8 @@ impl Aes128Key {
             // SAFETY: an `AesNi` key is only made on an `AesNi` (or, in tests, a downgraded
             // `Vaes512`) backend, built only after the CPU reported `aes` and `sse2`.
             Self::AesNi(rk) => unsafe { aes_ni::encrypt_aesni(rk, src, dst) },
-            Self::Portable(c) => {
+            Self::Portable(key) => {
+                let c = aes::Aes128::new(&Array::from(*key));
                 // Equal lengths by construction: this cannot fail.
                 let _ = c.encrypt_blocks_b2b(
                     Array::cast_slice_from_core(src),
@@ -264,6 +313,34 @@ mod tests {
                 backend.aes128(&key).encrypt(&src, &mut dst[..n]);
                 prop_assert_eq!(&dst[..n], &expected[..], "{:?}", backend);
                 prop_assert_eq!(dst[n], [0xa5u8; 16]);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn every_probe_path_agrees_with_the_table(
+            seed in any::<[u64; 4]>(), logged in prop::collection::vec(any::<[u8; 16]>(), 0..300),
+            extra in prop::collection::vec(any::<[u8; 16]>(), 0..150), take in 0usize..300,
+        ) {
+            use super::super::table::{IdTable, Seed};
+            let groups: Vec<u32> = (0..logged.len() as u32).collect();
+            let table = IdTable::build(Seed(seed), &groups, |i| halves16(&logged[i as usize]));
+            // Probe logged identifiers (all present) mixed with others.
+            let mut blocks: Vec<[u8; 16]> = logged.iter().take(take).copied().collect();
+            blocks.extend(extra);
+            for backend in backends() {
+                let mut mask = vec![u64::MAX; blocks.len().div_ceil(64) + 1];
+                backend.filter_mask(table.filter(), &blocks, &mut mask);
+                for (i, b) in blocks.iter().enumerate() {
+                    let (lo, _) = halves16(b);
+                    prop_assert_eq!(mask[i / 64] >> (i % 64) & 1 == 1, table.may_contain(lo), "{:?} {}", backend, i);
+                }
+                let words = blocks.len().div_ceil(64);
+                if blocks.len() % 64 != 0 {
+                    prop_assert_eq!(mask[words - 1] >> (blocks.len() % 64), 0);
+                }
+                prop_assert_eq!(mask[words], u64::MAX, "past the mask's words nothing is written");
             }
         }
     }
