@@ -337,7 +337,7 @@ mod tests {
                     prop_assert_eq!(mask[i / 64] >> (i % 64) & 1 == 1, table.may_contain(lo), "{:?} {}", backend, i);
                 }
                 let words = blocks.len().div_ceil(64);
-                if blocks.len() % 64 != 0 {
+                if !blocks.len().is_multiple_of(64) {
                     prop_assert_eq!(mask[words - 1] >> (blocks.len() % 64), 0);
                 }
                 prop_assert_eq!(mask[words], u64::MAX, "past the mask's words nothing is written");
