@@ -68,25 +68,56 @@ fn par_hits(
 
 /// The indices, ascending, of the last entry of each distinct `identity` among `keys` that
 /// `keep` accepts: the only entries whose hits can count (a later entry of a key supersedes
-/// the earlier ones). Sort-based, 4 bytes per key.
+/// the earlier ones). 16 bytes per listed key: `(first 8 identity bytes, index)` pairs sorted
+/// as integers; only entries sharing a prefix (duplicates, or a 2^-64 coincidence) are then
+/// compared whole.
 fn last_of_each<K>(
     keys: &[K],
     identity: impl Fn(&K) -> &[u8],
     keep: impl Fn(&K) -> bool,
 ) -> Vec<u32> {
-    let mut order: Vec<u32> = (0..keys.len() as u32).collect();
-    order.sort_unstable_by(|&a, &b| {
-        identity(&keys[a as usize])
-            .cmp(identity(&keys[b as usize]))
-            .then(a.cmp(&b))
-    });
+    let prefix = |k: &K| {
+        let id = identity(k);
+        let mut b = [0u8; 8];
+        let n = id.len().min(8);
+        b[..n].copy_from_slice(&id[..n]);
+        u64::from_be_bytes(b)
+    };
+    let mut order: Vec<u128> = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (u128::from(prefix(k)) << 32) | i as u128)
+        .collect();
+    order.sort_unstable();
     let mut last: Vec<u32> = Vec::new();
-    for (n, &i) in order.iter().enumerate() {
-        let superseded = order
-            .get(n + 1)
-            .is_some_and(|&next| identity(&keys[next as usize]) == identity(&keys[i as usize]));
-        if !superseded && keep(&keys[i as usize]) {
-            last.push(i);
+    let mut group: Vec<u32> = Vec::new();
+    let mut rest = &order[..];
+    while let Some(&first) = rest.first() {
+        let n = rest.partition_point(|&x| x >> 32 == first >> 32);
+        let (same, tail) = rest.split_at(n);
+        rest = tail;
+        if let [only] = same {
+            let i = *only as u32;
+            if keep(&keys[i as usize]) {
+                last.push(i);
+            }
+            continue;
+        }
+        // Entries sharing a prefix: by whole identity, then index; the last of each run.
+        group.clear();
+        group.extend(same.iter().map(|&x| x as u32));
+        group.sort_by(|&a, &b| {
+            identity(&keys[a as usize])
+                .cmp(identity(&keys[b as usize]))
+                .then(a.cmp(&b))
+        });
+        for (m, &i) in group.iter().enumerate() {
+            let superseded = group
+                .get(m + 1)
+                .is_some_and(|&next| identity(&keys[next as usize]) == identity(&keys[i as usize]));
+            if !superseded && keep(&keys[i as usize]) {
+                last.push(i);
+            }
         }
     }
     last.sort_unstable();
