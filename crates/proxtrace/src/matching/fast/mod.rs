@@ -68,7 +68,7 @@ fn par_hits(
 
 /// The indices, ascending, of the last entry of each distinct `identity` among `keys` that
 /// `keep` accepts: the only entries whose hits can count (a later entry of a key supersedes
-/// the earlier ones). 16 bytes per listed key: `(first 8 identity bytes, index)` pairs sorted
+/// the earlier ones). 16 bytes per listed key: `(first 8 identity bytes, index, keep)` sorted
 /// as integers; only entries sharing a prefix (duplicates, or a 2^-64 coincidence) are then
 /// compared whole.
 fn last_of_each<K>(
@@ -83,40 +83,37 @@ fn last_of_each<K>(
         b[..n].copy_from_slice(&id[..n]);
         u64::from_be_bytes(b)
     };
+    // (prefix, index, keep) packed so that integer order is (prefix, index) order; `keep` is
+    // read here, in key order, not later in prefix order (a cache miss per key).
     let mut order: Vec<u128> = keys
         .iter()
         .enumerate()
-        .map(|(i, k)| (u128::from(prefix(k)) << 32) | i as u128)
+        .map(|(i, k)| (u128::from(prefix(k)) << 64) | ((i as u128) << 1) | u128::from(keep(k)))
         .collect();
     order.sort_unstable();
+    let index_of = |x: u128| (x >> 1) as u32;
     let mut last: Vec<u32> = Vec::new();
-    let mut group: Vec<u32> = Vec::new();
+    let mut group: Vec<u128> = Vec::new();
     let mut rest = &order[..];
     while let Some(&first) = rest.first() {
-        let n = rest.partition_point(|&x| x >> 32 == first >> 32);
+        let n = rest.partition_point(|&x| x >> 64 == first >> 64);
         let (same, tail) = rest.split_at(n);
         rest = tail;
         if let [only] = same {
-            let i = *only as u32;
-            if keep(&keys[i as usize]) {
-                last.push(i);
+            if only & 1 == 1 {
+                last.push(index_of(*only));
             }
             continue;
         }
         // Entries sharing a prefix: by whole identity, then index; the last of each run.
         group.clear();
-        group.extend(same.iter().map(|&x| x as u32));
-        group.sort_by(|&a, &b| {
-            identity(&keys[a as usize])
-                .cmp(identity(&keys[b as usize]))
-                .then(a.cmp(&b))
-        });
-        for (m, &i) in group.iter().enumerate() {
-            let superseded = group
-                .get(m + 1)
-                .is_some_and(|&next| identity(&keys[next as usize]) == identity(&keys[i as usize]));
-            if !superseded && keep(&keys[i as usize]) {
-                last.push(i);
+        group.extend_from_slice(same);
+        let id = |x: u128| identity(&keys[index_of(x) as usize]);
+        group.sort_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
+        for (m, &x) in group.iter().enumerate() {
+            let superseded = group.get(m + 1).is_some_and(|&next| id(next) == id(x));
+            if !superseded && x & 1 == 1 {
+                last.push(index_of(x));
             }
         }
     }
