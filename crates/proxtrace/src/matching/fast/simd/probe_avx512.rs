@@ -4,9 +4,9 @@
 //! is `table::filter_pos`, bit for bit.
 
 use core::arch::x86_64::{
-    __m512i, __mmask8, _mm512_and_si512, _mm512_loadu_si512, _mm512_maskz_loadu_epi64,
-    _mm512_mullo_epi64, _mm512_or_si512, _mm512_permutex2var_epi64, _mm512_set_epi64,
-    _mm512_set1_epi64, _mm512_sllv_epi64, _mm512_srli_epi64, _mm512_srlv_epi64,
+    __m512i, __mmask8, _mm512_and_si512, _mm512_cmpeq_epi64_mask, _mm512_loadu_si512,
+    _mm512_maskz_loadu_epi64, _mm512_mullo_epi64, _mm512_or_si512, _mm512_permutex2var_epi64,
+    _mm512_set_epi64, _mm512_set1_epi64, _mm512_sllv_epi64, _mm512_srli_epi64, _mm512_srlv_epi64,
     _mm512_storeu_si512, _mm512_xor_si512,
 };
 
@@ -75,18 +75,12 @@ pub(super) unsafe fn filter_mask(
         // The eight filter words by scalar loads (three load ports; a `vpgatherqq` is
         // microcoded on Zen 4 and slower), tested against their bit masks in a register.
         let mut idx = [0u64; 8];
-        let mut want = [0u64; 8];
-        // SAFETY: each array is 64 bytes, one unaligned 512-bit store.
-        unsafe {
-            _mm512_storeu_si512(idx.as_mut_ptr().cast::<__m512i>(), word);
-            _mm512_storeu_si512(want.as_mut_ptr().cast::<__m512i>(), bits);
-        }
-        let mut hit = 0u32;
-        for (j, (&w, &b)) in idx.iter().zip(&want).enumerate() {
-            // Every index is h >> (64 − log2(len)) < len; `get` keeps that checked anyway.
-            let x = words.get(w as usize).copied().unwrap_or(0);
-            hit |= u32::from(x & b == b) << j;
-        }
+        // SAFETY: `idx` is 64 bytes, one unaligned 512-bit store.
+        unsafe { _mm512_storeu_si512(idx.as_mut_ptr().cast::<__m512i>(), word) };
+        // Every index is h >> (64 − log2(len)) < len; `get` keeps that checked anyway.
+        let x = idx.map(|w| words.get(w as usize).copied().unwrap_or(0) as i64);
+        let w = _mm512_set_epi64(x[7], x[6], x[5], x[4], x[3], x[2], x[1], x[0]);
+        let hit = u32::from(_mm512_cmpeq_epi64_mask(_mm512_and_si512(w, bits), bits));
         let valid = if left >= 8 { 0xff } else { (1u32 << left) - 1 };
         let found = u64::from(hit & valid);
         mask[i / 64] |= found << (i % 64);
