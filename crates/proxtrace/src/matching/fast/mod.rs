@@ -71,10 +71,11 @@ fn par_hits(
 /// the earlier ones). 16 bytes per listed key: `(first 8 identity bytes, index, keep)` sorted
 /// as integers; only entries sharing a prefix (duplicates, or a 2^-64 coincidence) are then
 /// compared whole.
-fn last_of_each<K>(
+fn last_of_each<K: Sync>(
     keys: &[K],
-    identity: impl Fn(&K) -> &[u8],
-    keep: impl Fn(&K) -> bool,
+    pool: Option<&rayon::ThreadPool>,
+    identity: impl Fn(&K) -> &[u8] + Sync,
+    keep: impl Fn(&K) -> bool + Sync,
 ) -> Vec<u32> {
     let prefix = |k: &K| {
         let id = identity(k);
@@ -85,12 +86,23 @@ fn last_of_each<K>(
     };
     // (prefix, index, keep) packed so that integer order is (prefix, index) order; `keep` is
     // read here, in key order, not later in prefix order (a cache miss per key).
-    let mut order: Vec<u128> = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (u128::from(prefix(k)) << 64) | ((i as u128) << 1) | u128::from(keep(k)))
-        .collect();
-    order.sort_unstable();
+    let pack = |(i, k): (usize, &K)| {
+        (u128::from(prefix(k)) << 64) | ((i as u128) << 1) | u128::from(keep(k))
+    };
+    // On the engine's pool when it has one: this pass reads every listed key and would
+    // otherwise be the serial part of a multi-threaded match.
+    let order: Vec<u128> = match pool {
+        None => {
+            let mut o: Vec<u128> = keys.iter().enumerate().map(pack).collect();
+            o.sort_unstable();
+            o
+        }
+        Some(pool) => pool.install(|| {
+            let mut o: Vec<u128> = keys.par_iter().enumerate().map(pack).collect();
+            o.par_sort_unstable();
+            o
+        }),
+    };
     let index_of = |x: u128| (x >> 1) as u32;
     let mut last: Vec<u32> = Vec::new();
     let mut group: Vec<u128> = Vec::new();
@@ -178,6 +190,7 @@ pub(crate) fn gaen_hits(
     // A revoked last entry cancels its key: nothing of it can count.
     let unique = last_of_each(
         keys,
+        opts.pool,
         |k| &k.key.expose_secret()[..],
         |k| k.report_type != crate::published::ReportType::Revoked,
     );
@@ -309,7 +322,12 @@ pub(crate) fn bluezone_hits(
         BluezoneSlot::containing(key.time_start, key.slots_per_day)?;
         BluezoneSlot::containing(key.time_end, key.slots_per_day)?;
     }
-    let unique = last_of_each(keys, |k| &k.daily_key.expose_secret()[..], |_| true);
+    let unique = last_of_each(
+        keys,
+        opts.pool,
+        |k| &k.daily_key.expose_secret()[..],
+        |_| true,
+    );
     let log_first = index
         .bluezone
         .iter()
