@@ -1,7 +1,8 @@
 //! The fast inner loop returns exactly the reference matcher's results — on random logs and
 //! key sets built around tolerance edges, revoked and re-published keys, rolling periods below
 //! 144 and Bluezone slot edges with drift — and any thread count returns the single-thread
-//! result.
+//! result. Published lists with exact and near duplicates (the fast loop derives each key once)
+//! agree too.
 
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
@@ -279,6 +280,49 @@ proptest! {
     #[test]
     fn bluezone_fast_equals_reference(c in bluezone_case(), seed in any::<u64>()) {
         let (records, keys) = build_bluezone(&c);
+        let mut config = MatchConfig::default();
+        config.bluezone.drift_tolerance_slots = c.drift;
+        all_agree(&config, &records, &[], &keys, seed)?;
+    }
+}
+
+/// `keys` with copies of some entries inserted: `(which, where)` inserts a copy of entry
+/// `which % len` before position `where % (len + 1)`.
+fn with_duplicates<K: Clone>(keys: &[K], dups: &[(usize, usize)]) -> Vec<K> {
+    let mut out = keys.to_vec();
+    for &(which, at) in dups {
+        if out.is_empty() {
+            break;
+        }
+        let copy = out[which % out.len()].clone();
+        let at = at % (out.len() + 1);
+        out.insert(at, copy);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn duplicated_gaen_keys_fast_equals_reference(
+        c in gaen_case(),
+        dups in prop::collection::vec((any::<usize>(), any::<usize>()), 1..12),
+        seed in any::<u64>(),
+    ) {
+        let (records, keys) = build_gaen(&c);
+        let keys = with_duplicates(&keys, &dups);
+        all_agree(&MatchConfig::default(), &records, &keys, &[], seed)?;
+    }
+
+    #[test]
+    fn duplicated_bluezone_keys_fast_equals_reference(
+        c in bluezone_case(),
+        dups in prop::collection::vec((any::<usize>(), any::<usize>()), 1..12),
+        seed in any::<u64>(),
+    ) {
+        let (records, keys) = build_bluezone(&c);
+        let keys = with_duplicates(&keys, &dups);
         let mut config = MatchConfig::default();
         config.bluezone.drift_tolerance_slots = c.drift;
         all_agree(&config, &records, &[], &keys, seed)?;

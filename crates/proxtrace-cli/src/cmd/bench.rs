@@ -39,13 +39,14 @@ pub(crate) struct LogArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct MatchArgs {
-    /// Published keys, spread over 14 days.
+    /// Published keys, spread over 14 days (at most 10 000 000).
     #[arg(long, default_value_t = 100_000)]
     keys: usize,
-    /// Logged scan instances over the same 14 days (plus a few planted encounters).
+    /// Logged scan instances over the same 14 days (plus a few planted encounters; at most
+    /// 10 000 000).
     #[arg(long, default_value_t = 10_000)]
     sightings: usize,
-    /// Threads for the fast matcher (the reference matcher is single-threaded).
+    /// Threads for the fast matcher (the reference matcher is single-threaded; at most cores × 4).
     #[arg(long, default_value_t = 1)]
     threads: usize,
     /// `gaen` or `bluezone`.
@@ -79,9 +80,38 @@ fn timed(
     Ok((t.elapsed(), black_box(r)))
 }
 
+/// The most `--keys` `bench match` generates (the workload and the reference matcher's set grow
+/// with it; 10 million keys is about 1 GB).
+pub(crate) const MAX_BENCH_KEYS: usize = 10_000_000;
+/// The most `--sightings` `bench match` generates.
+pub(crate) const MAX_BENCH_SIGHTINGS: usize = 10_000_000;
+
 fn bench_match(a: &MatchArgs) -> Result<(), CliError> {
     if a.threads == 0 {
         return Err(CliError::usage("--threads", "must be at least 1"));
+    }
+    let limit = proxtrace::matching::max_threads();
+    if a.threads > limit {
+        return Err(CliError::usage(
+            "--threads",
+            format!(
+                "at most {limit} on this machine ({} cores × {})",
+                proxtrace::matching::available_cores(),
+                proxtrace::matching::THREADS_PER_CORE
+            ),
+        ));
+    }
+    if a.keys > MAX_BENCH_KEYS {
+        return Err(CliError::usage(
+            "--keys",
+            format!("at most {MAX_BENCH_KEYS}"),
+        ));
+    }
+    if a.sightings > MAX_BENCH_SIGHTINGS {
+        return Err(CliError::usage(
+            "--sightings",
+            format!("at most {MAX_BENCH_SIGHTINGS}"),
+        ));
     }
     if a.repeat == 0 {
         return Err(CliError::usage("--repeat", "must be at least 1"));

@@ -43,7 +43,7 @@ pub(crate) struct MatchArgs {
     /// Matching and scoring configuration (JSON; unknown fields are an error).
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// Threads for the matcher (default: all cores).
+    /// Threads for the matcher (default: all cores; at most cores × 4).
     #[arg(long)]
     threads: Option<usize>,
     /// Print one JSON object (`exposed`, `exposure_windows`, `daily_summaries`).
@@ -128,6 +128,17 @@ pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
+    let limit = proxtrace::matching::max_threads();
+    if threads > limit {
+        return Err(CliError::usage(
+            "--threads",
+            format!(
+                "at most {limit} on this machine ({} cores × {})",
+                proxtrace::matching::available_cores(),
+                proxtrace::matching::THREADS_PER_CORE
+            ),
+        ));
+    }
     let engine = FastEngine::new(threads, &mut rand::rngs::SysRng)
         .map_err(|e| CliError::failure(e.to_string()))?;
     let matcher = Matcher::new(config)

@@ -83,10 +83,61 @@ pub enum MatchError {
     /// A published key whose times are out of range.
     #[error("published key time out of range: {0}")]
     Time(#[from] TimeError),
+    /// More matcher threads than [`max_threads`] allows.
+    #[error(
+        "{requested} matcher threads asked for; at most {limit} (this machine's cores × {THREADS_PER_CORE})"
+    )]
+    TooManyThreads {
+        /// Threads asked for.
+        requested: usize,
+        /// The limit on this machine.
+        limit: usize,
+    },
+    /// The matcher's thread pool could not be started.
+    #[error("cannot start {threads} matcher threads: {reason}")]
+    ThreadPool {
+        /// Threads asked for.
+        threads: usize,
+        /// Why the pool failed.
+        reason: String,
+    },
+}
+
+/// Matcher threads allowed per core: more only adds scheduling and memory (each worker has its
+/// own stack), never speed, and an unbounded count lets one argument exhaust the process.
+pub const THREADS_PER_CORE: usize = 4;
+
+/// Cores this process may use (1 when the platform cannot tell).
+pub fn available_cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// The most threads a [`FastEngine`] accepts: [`available_cores`] × [`THREADS_PER_CORE`].
+pub fn max_threads() -> usize {
+    available_cores().saturating_mul(THREADS_PER_CORE)
+}
+
+static POOLS_STARTED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Thread pools fast engines have started in this process: one per multi-threaded
+/// [`FastEngine::new`], none per match (a test's way to see that a match starts no threads).
+pub fn thread_pools_started() -> usize {
+    POOLS_STARTED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// What one match run derived (for tests and benchmarks; results never depend on it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MatchStats {
+    /// GAEN keys whose identifiers were derived: duplicates and superseded entries of one key
+    /// are derived once (the last entry, the only one whose hits can count).
+    pub gaen_keys_derived: usize,
+    /// Bluezone daily keys whose slot chains were walked, counted the same way.
+    pub bluezone_keys_derived: usize,
 }
 
 /// Which inner loop a [`Matcher`] runs.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub enum Engine {
     /// The straightforward reference inner loop: the oracle and the benchmark baseline.
@@ -97,58 +148,89 @@ pub enum Engine {
 }
 
 /// Settings of the fast inner loop.
-#[derive(Clone, Copy)]
+///
+/// A multi-threaded engine owns its thread pool, built once in [`FastEngine::new`] and shared
+/// by clones and by every match it runs.
+#[derive(Clone)]
 pub struct FastEngine {
     threads: usize,
     seed: fast::HashSeed,
     backend: fast::Backend,
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
 }
 
 impl FastEngine {
     /// Run on `threads` threads (0 = one per core) with a lookup-table hash seed drawn from
     /// `rng`. Logged identifiers are attacker-controlled; the secret seed keeps anyone from
     /// aiming many of them at one table bucket.
+    ///
+    /// More than [`max_threads`] threads is [`MatchError::TooManyThreads`].
     pub fn new<R: rand::TryCryptoRng + ?Sized>(
         threads: usize,
         rng: &mut R,
-    ) -> Result<Self, KeyError> {
-        let mut b = [0u8; 16];
+    ) -> Result<Self, MatchError> {
+        let limit = max_threads();
+        if threads > limit {
+            return Err(MatchError::TooManyThreads {
+                requested: threads,
+                limit,
+            });
+        }
+        let threads = if threads == 0 {
+            available_cores()
+        } else {
+            threads
+        };
+        let mut b = [0u8; 32];
         rng.try_fill_bytes(&mut b)
             .map_err(|e| KeyError::Random(e.to_string()))?;
-        let (lo, hi) = b.split_at(8);
-        let word = |s: &[u8]| {
+        let word = |i: usize| {
             let mut w = [0u8; 8];
-            w.copy_from_slice(s);
+            w.copy_from_slice(&b[8 * i..8 * i + 8]);
             u64::from_le_bytes(w)
+        };
+        let pool = if threads > 1 {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .map_err(|e| MatchError::ThreadPool {
+                    threads,
+                    reason: e.to_string(),
+                })?;
+            POOLS_STARTED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Some(std::sync::Arc::new(pool))
+        } else {
+            None
         };
         Ok(Self {
             threads,
-            seed: fast::HashSeed([word(lo), word(hi)]),
+            seed: fast::HashSeed([word(0), word(1), word(2), word(3)]),
             backend: fast::Backend::detect(),
+            pool,
         })
     }
 
-    /// Threads the engine runs on (0 = one per core).
+    /// Threads the engine runs on (a 0 given to [`FastEngine::new`] is resolved to the cores).
     pub fn threads(&self) -> usize {
         self.threads
     }
 
-    /// Use the portable SHA-256 path even where the CPU has SHA extensions (to compare the
-    /// two, and so tests exercise the fallback on any machine).
+    /// Use the portable SHA-256 and AES paths even where the CPU has SHA / AES extensions (to
+    /// compare the two, and so tests exercise the fallback on any machine).
     #[must_use]
     pub fn portable(mut self) -> Self {
-        self.backend = fast::Backend::Portable;
+        self.backend = fast::Backend::PORTABLE;
         self
     }
 
-    /// Whether the SHA-256 work runs on CPU intrinsics (false: the portable path).
+    /// Whether the SHA-256 and AES work runs on CPU intrinsics (false: the portable path).
     pub fn uses_cpu_intrinsics(&self) -> bool {
-        self.backend != fast::Backend::Portable
+        self.backend.uses_intrinsics()
     }
 
-    fn options(&self) -> fast::Options {
+    fn options(&self) -> fast::Options<'_> {
         fast::Options {
-            threads: self.threads,
+            pool: self.pool.as_deref(),
             seed: self.seed,
             backend: self.backend,
         }
@@ -204,15 +286,41 @@ impl Matcher {
         gaen: &[GaenDiagnosisKey],
         bluezone: &[BluezoneDiagnosisKey],
     ) -> Result<MatchResult, MatchError> {
-        let (gaen_hits, bluezone_hits) = match self.engine {
-            Engine::Reference => (
-                reference::gaen_hits(index, gaen),
-                reference::bluezone_hits(index, bluezone)?,
-            ),
-            Engine::Fast(f) => (
-                fast::gaen_hits(index, gaen, &self.config, f.options())?,
-                fast::bluezone_hits(index, bluezone, &self.config, f.options())?,
-            ),
+        self.run_with_stats(index, gaen, bluezone).map(|(r, _)| r)
+    }
+
+    /// [`Matcher::run`], also returning what the run derived.
+    pub fn run_with_stats(
+        &self,
+        index: &EncounterIndex,
+        gaen: &[GaenDiagnosisKey],
+        bluezone: &[BluezoneDiagnosisKey],
+    ) -> Result<(MatchResult, MatchStats), MatchError> {
+        let (gaen_hits, bluezone_hits, stats) = match &self.engine {
+            Engine::Reference => {
+                let (g, gn) = reference::gaen_hits(index, gaen);
+                let (b, bn) = reference::bluezone_hits(index, bluezone)?;
+                (
+                    g,
+                    b,
+                    MatchStats {
+                        gaen_keys_derived: gn,
+                        bluezone_keys_derived: bn,
+                    },
+                )
+            }
+            Engine::Fast(f) => {
+                let (g, gn) = fast::gaen_hits(index, gaen, &self.config, f.options())?;
+                let (b, bn) = fast::bluezone_hits(index, bluezone, &self.config, f.options())?;
+                (
+                    g,
+                    b,
+                    MatchStats {
+                        gaen_keys_derived: gn,
+                        bluezone_keys_derived: bn,
+                    },
+                )
+            }
         };
         let mut windows = windows::gaen_windows(index, gaen, &gaen_hits, &self.config);
         windows.extend(windows::bluezone_windows(
@@ -221,7 +329,7 @@ impl Matcher {
             &bluezone_hits,
             &self.config,
         ));
-        Ok(self.finish(windows))
+        Ok((self.finish(windows), stats))
     }
 
     fn finish(&self, mut windows: Vec<ExposureWindow>) -> MatchResult {

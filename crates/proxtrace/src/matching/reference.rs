@@ -25,13 +25,16 @@ fn prefix(id: &[u8]) -> u64 {
     u64::from_le_bytes(b)
 }
 
-pub(crate) fn gaen_hits(index: &EncounterIndex, keys: &[GaenDiagnosisKey]) -> Vec<Hit> {
+/// Also returns the number of keys derived (every key with a validity).
+pub(crate) fn gaen_hits(index: &EncounterIndex, keys: &[GaenDiagnosisKey]) -> (Vec<Hit>, usize) {
     let set: HashSet<u64> = index.gaen.iter().map(|e| prefix(&e.rpi)).collect();
     let mut hits = Vec::new();
+    let mut derived = 0;
     for (k, key) in keys.iter().enumerate() {
         let Some(validity) = key.validity() else {
             continue;
         };
+        derived += 1;
         let rpik = key.key.rolling_proximity_identifier_key();
         for j in validity.start.get()..validity.end.get() {
             let rpi = rpik.rolling_proximity_identifier(crate::time::EnIntervalNumber::new(j));
@@ -46,15 +49,15 @@ pub(crate) fn gaen_hits(index: &EncounterIndex, keys: &[GaenDiagnosisKey]) -> Ve
             }
         }
     }
-    hits
+    (hits, derived)
 }
 
 /// Every (key, slot start, entry) whose Bluezone ID matches, walking each key's time range
-/// slot by slot and rolling the daily key at each day boundary.
+/// slot by slot and rolling the daily key at each day boundary; also the number of keys walked.
 pub(crate) fn bluezone_hits(
     index: &EncounterIndex,
     keys: &[BluezoneDiagnosisKey],
-) -> Result<Vec<Hit>, MatchError> {
+) -> Result<(Vec<Hit>, usize), MatchError> {
     let set: HashSet<u64> = index.bluezone.iter().map(|e| prefix(&e.id)).collect();
     let mut hits = Vec::new();
     for (k, key) in keys.iter().enumerate() {
@@ -96,5 +99,5 @@ pub(crate) fn bluezone_hits(
             dk = dk.next()?;
         }
     }
-    Ok(hits)
+    Ok((hits, keys.len()))
 }

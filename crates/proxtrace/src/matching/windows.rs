@@ -52,8 +52,22 @@ fn effective_keys<K>(
         last.entry(identity(&keys[h.key as usize]).to_vec())
             .or_insert(h.key as usize);
     }
+    // Every listed key is checked, so check cheaply first: the first 8 bytes of the keys that
+    // have hits, sorted; a key whose prefix is not among them cannot be in `last`.
+    let prefix = |id: &[u8]| {
+        let mut b = [0u8; 8];
+        let n = id.len().min(8);
+        b[..n].copy_from_slice(&id[..n]);
+        u64::from_le_bytes(b)
+    };
+    let mut prefixes: Vec<u64> = last.keys().map(|id| prefix(id)).collect();
+    prefixes.sort_unstable();
     for (i, k) in keys.iter().enumerate() {
-        if let Some(slot) = last.get_mut(identity(k)) {
+        let id = identity(k);
+        if prefixes.binary_search(&prefix(id)).is_err() {
+            continue;
+        }
+        if let Some(slot) = last.get_mut(id) {
             *slot = i;
         }
     }

@@ -6,18 +6,20 @@
 //! one AES key schedule, a batched AES over plaintext blocks built once per match run, and a
 //! seeded-table probe per RPI that usually stops at a prefilter bit. Per Bluezone key: the
 //! slot-key chain on the raw compression function, only up to the last slot that could meet
-//! a logged sighting. Keys are spread over threads with rayon; results are concatenated in key
-//! order, so any thread count gives the single-thread answer.
+//! a logged sighting. Keys are spread over the engine's rayon pool; results are concatenated
+//! in key order, so any thread count gives the single-thread answer.
+//!
+//! Duplicates are derived once: of all the entries of one key (the same TEK, or the same
+//! Bluezone daily key) only the last can yield a window (see `windows::effective_keys`), so
+//! only the last is derived. Time and memory go with the unique keys, not the list length.
 
 mod sha256;
-mod sha256x4;
+#[allow(unsafe_code)]
+mod simd;
 mod table;
 
-use aes::Aes128;
-use aes::cipher::{Array, BlockCipherEncrypt, KeyInit};
-
 /// One AES block.
-type Block = Array<u8, aes::cipher::consts::U16>;
+type Block = [u8; 16];
 use rayon::prelude::*;
 
 use crate::gaen::{PaddedData, RPIK_INFO};
@@ -31,46 +33,104 @@ use super::windows::Hit;
 use sha256::ZeroSaltHkdf;
 use table::{IdTable, Seed, halves12, halves16};
 
-pub(crate) use sha256x4::Backend;
+pub(crate) use simd::Backend;
 pub(crate) use table::Seed as HashSeed;
 
 /// Settings of one fast run.
 #[derive(Clone, Copy)]
-pub(crate) struct Options {
-    pub(crate) threads: usize,
+pub(crate) struct Options<'a> {
+    /// The engine's pool; `None` runs on the calling thread.
+    pub(crate) pool: Option<&'a rayon::ThreadPool>,
     pub(crate) seed: Seed,
     pub(crate) backend: Backend,
 }
 
 /// Keys per parallel work item: large enough to amortise scheduling, small enough to balance.
-const CHUNK: usize = 2048;
+const CHUNK: usize = 1024;
 
-/// Run `f` over `keys` in chunks on `threads` threads (0 = all cores), concatenating the
-/// chunks' hits in key order.
-fn par_hits<K: Sync>(
-    keys: &[K],
-    threads: usize,
-    f: impl Fn(usize, &[K]) -> Vec<Hit> + Sync + Send,
-) -> Result<Vec<Hit>, MatchError> {
-    let run = || {
-        keys.par_chunks(CHUNK)
-            .enumerate()
-            .map(|(c, chunk)| f(c * CHUNK, chunk))
-            .collect::<Vec<_>>()
-            .concat()
+/// Run `f` over the key indices `keys` in chunks on the pool (or this thread), concatenating
+/// the chunks' hits in key order and summing their derived-key counts.
+fn par_hits(
+    keys: &[u32],
+    pool: Option<&rayon::ThreadPool>,
+    f: impl Fn(&[u32]) -> (Vec<Hit>, usize) + Sync + Send,
+) -> (Vec<Hit>, usize) {
+    let join = |parts: Vec<(Vec<Hit>, usize)>| {
+        let n = parts.iter().map(|p| p.1).sum();
+        let hits = parts.into_iter().flat_map(|p| p.0).collect();
+        (hits, n)
     };
-    if threads == 1 {
-        return Ok(keys
-            .chunks(CHUNK)
-            .enumerate()
-            .flat_map(|(c, chunk)| f(c * CHUNK, chunk))
-            .collect());
+    match pool {
+        None => join(keys.chunks(CHUNK).map(f).collect()),
+        Some(pool) => join(pool.install(|| keys.par_chunks(CHUNK).map(f).collect())),
     }
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| MatchError::Config(format!("cannot start {threads} matcher threads: {e}")))?;
-    Ok(pool.install(run))
+}
+
+/// The indices, ascending, of the last entry of each distinct `identity` among `keys` that
+/// `keep` accepts: the only entries whose hits can count (a later entry of a key supersedes
+/// the earlier ones). 16 bytes per listed key: `(first 8 identity bytes, index, keep)` sorted
+/// as integers; only entries sharing a prefix (duplicates, or a 2^-64 coincidence) are then
+/// compared whole.
+fn last_of_each<K: Sync>(
+    keys: &[K],
+    pool: Option<&rayon::ThreadPool>,
+    identity: impl Fn(&K) -> &[u8] + Sync,
+    keep: impl Fn(&K) -> bool + Sync,
+) -> Vec<u32> {
+    let prefix = |k: &K| {
+        let id = identity(k);
+        let mut b = [0u8; 8];
+        let n = id.len().min(8);
+        b[..n].copy_from_slice(&id[..n]);
+        u64::from_be_bytes(b)
+    };
+    // (prefix, index, keep) packed so that integer order is (prefix, index) order; `keep` is
+    // read here, in key order, not later in prefix order (a cache miss per key).
+    let pack = |(i, k): (usize, &K)| {
+        (u128::from(prefix(k)) << 64) | ((i as u128) << 1) | u128::from(keep(k))
+    };
+    // On the engine's pool when it has one: this pass reads every listed key and would
+    // otherwise be the serial part of a multi-threaded match.
+    let order: Vec<u128> = match pool {
+        None => {
+            let mut o: Vec<u128> = keys.iter().enumerate().map(pack).collect();
+            o.sort_unstable();
+            o
+        }
+        Some(pool) => pool.install(|| {
+            let mut o: Vec<u128> = keys.par_iter().enumerate().map(pack).collect();
+            o.par_sort_unstable();
+            o
+        }),
+    };
+    let index_of = |x: u128| (x >> 1) as u32;
+    let mut last: Vec<u32> = Vec::new();
+    let mut group: Vec<u128> = Vec::new();
+    let mut rest = &order[..];
+    while let Some(&first) = rest.first() {
+        let n = rest.partition_point(|&x| x >> 64 == first >> 64);
+        let (same, tail) = rest.split_at(n);
+        rest = tail;
+        if let [only] = same {
+            if only & 1 == 1 {
+                last.push(index_of(*only));
+            }
+            continue;
+        }
+        // Entries sharing a prefix: by whole identity, then index; the last of each run.
+        group.clear();
+        group.extend_from_slice(same);
+        let id = |x: u128| identity(&keys[index_of(x) as usize]);
+        group.sort_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
+        for (m, &x) in group.iter().enumerate() {
+            let superseded = group.get(m + 1).is_some_and(|&next| id(next) == id(x));
+            if !superseded && x & 1 == 1 {
+                last.push(index_of(x));
+            }
+        }
+    }
+    last.sort_unstable();
+    last
 }
 
 /// Intervals worth deriving: every *j* with a logged sighting in `[j − before, j + after]`,
@@ -78,7 +138,7 @@ fn par_hits<K: Sync>(
 struct Coverage {
     /// `(first j, end j exclusive, offset into plain)`.
     ranges: Vec<(u64, u64, usize)>,
-    plain: Vec<Array<u8, aes::cipher::consts::U16>>,
+    plain: Vec<Block>,
 }
 
 impl Coverage {
@@ -109,9 +169,8 @@ impl Coverage {
         for range in &mut ranges {
             range.2 = plain.len();
             plain.extend(
-                (range.0..range.1).map(|j| {
-                    Array::from(PaddedData::new(EnIntervalNumber::new(j as u32)).to_bytes())
-                }),
+                (range.0..range.1)
+                    .map(|j| PaddedData::new(EnIntervalNumber::new(j as u32)).to_bytes()),
             );
         }
         Self { ranges, plain }
@@ -123,11 +182,18 @@ pub(crate) fn gaen_hits(
     index: &EncounterIndex,
     keys: &[GaenDiagnosisKey],
     config: &MatchConfig,
-    opts: Options,
-) -> Result<Vec<Hit>, MatchError> {
+    opts: Options<'_>,
+) -> Result<(Vec<Hit>, usize), MatchError> {
     if index.gaen.is_empty() || keys.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
+    // A revoked last entry cancels its key: nothing of it can count.
+    let unique = last_of_each(
+        keys,
+        opts.pool,
+        |k| &k.key.expose_secret()[..],
+        |k| k.report_type != crate::published::ReportType::Revoked,
+    );
     let coverage = Coverage::new(index, config);
     let table = {
         let groups: Vec<u32> = (0..index.gaen.len() as u32)
@@ -137,12 +203,13 @@ pub(crate) fn gaen_hits(
             halves16(&index.gaen[i as usize].rpi)
         })
     };
+    let filter = table.filter();
     let hkdf = ZeroSaltHkdf::new(RPIK_INFO);
     let probe = |k: usize, rpik: &[u8; 16], out: &mut [Block; 144], hits: &mut Vec<Hit>| {
         let key = &keys[k];
         let start = u64::from(key.rolling_start.get());
         let end = (start + u64::from(key.rolling_period)).min(u64::from(u32::MAX) + 1);
-        let cipher = Aes128::new(&Array::from(*rpik));
+        let cipher = opts.backend.aes128(rpik);
         let mut r = coverage.ranges.partition_point(|c| c.1 <= start);
         while let Some(&(a, b, off)) = coverage.ranges.get(r) {
             if a >= end {
@@ -153,14 +220,22 @@ pub(crate) fn gaen_hits(
             while j < hi {
                 let n = ((hi - j) as usize).min(out.len());
                 let from = off + (j - a) as usize;
-                // Equal lengths by construction: this cannot fail.
-                let _ = cipher.encrypt_blocks_b2b(&coverage.plain[from..from + n], &mut out[..n]);
-                for (i, block) in out[..n].iter().enumerate() {
-                    let rpi: &[u8; 16] = block.as_ref();
+                cipher.encrypt(&coverage.plain[from..from + n], &mut out[..n]);
+                let mut mask = [0u64; 144usize.div_ceil(64)];
+                opts.backend.filter_mask(filter, &out[..n], &mut mask);
+                let candidates = mask.iter().enumerate().flat_map(|(w, &m)| {
+                    let mut m = m;
+                    std::iter::from_fn(move || {
+                        let bit = m.trailing_zeros();
+                        (m != 0).then(|| {
+                            m &= m - 1;
+                            64 * w + bit as usize
+                        })
+                    })
+                });
+                for i in candidates {
+                    let rpi = &out[i];
                     let (l, h) = halves16(rpi);
-                    if !table.may_contain(l) {
-                        continue;
-                    }
                     if let Some(first) = table.find(l, h, |e| index.gaen[e as usize].rpi == *rpi) {
                         let mut e = first as usize;
                         while e < index.gaen.len() && index.gaen[e].rpi == *rpi {
@@ -184,11 +259,12 @@ pub(crate) fn gaen_hits(
         let r = coverage.ranges.partition_point(|c| c.1 <= start);
         coverage.ranges.get(r).is_some_and(|c| c.0 < end)
     };
-    par_hits(keys, opts.threads, |base, chunk| {
+    Ok(par_hits(&unique, opts.pool, |chunk| {
         let mut hits = Vec::new();
+        let mut derived = 0;
         let mut batch = [0usize; 4];
         let mut n = 0;
-        let mut out = [Block::default(); 144];
+        let mut out = [[0u8; 16]; 144];
         let mut flush = |batch: &[usize; 4], n: usize, hits: &mut Vec<Hit>| {
             let teks = batch.map(|k| keys[k].key.expose_secret());
             let rpiks = hkdf.derive_x4(teks, opts.backend);
@@ -196,11 +272,12 @@ pub(crate) fn gaen_hits(
                 probe(*k, rpik, &mut out, hits);
             }
         };
-        for (i, key) in chunk.iter().enumerate() {
-            if !meets_coverage(key) {
+        for &k in chunk {
+            if !meets_coverage(&keys[k as usize]) {
                 continue;
             }
-            batch[n] = base + i;
+            derived += 1;
+            batch[n] = k as usize;
             n += 1;
             if n == 4 {
                 flush(&batch, 4, &mut hits);
@@ -214,8 +291,8 @@ pub(crate) fn gaen_hits(
             }
             flush(&batch, n, &mut hits);
         }
-        hits
-    })
+        (hits, derived)
+    }))
 }
 
 /// One day of one key's Bluezone walk: the slot keys of `day` from index 0 to `last`, of which
@@ -235,16 +312,22 @@ pub(crate) fn bluezone_hits(
     index: &EncounterIndex,
     keys: &[BluezoneDiagnosisKey],
     config: &MatchConfig,
-    opts: Options,
-) -> Result<Vec<Hit>, MatchError> {
+    opts: Options<'_>,
+) -> Result<(Vec<Hit>, usize), MatchError> {
     if index.bluezone.is_empty() || keys.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), 0));
     }
     // Fail on the same keys the reference loop fails on.
     for key in keys {
         BluezoneSlot::containing(key.time_start, key.slots_per_day)?;
         BluezoneSlot::containing(key.time_end, key.slots_per_day)?;
     }
+    let unique = last_of_each(
+        keys,
+        opts.pool,
+        |k| &k.daily_key.expose_secret()[..],
+        |_| true,
+    );
     let log_first = index
         .bluezone
         .iter()
@@ -316,8 +399,9 @@ pub(crate) fn bluezone_hits(
             }
         }
     };
-    par_hits(keys, opts.threads, |base, chunk| {
+    Ok(par_hits(&unique, opts.pool, |chunk| {
         let mut hits = Vec::new();
+        let mut derived = 0;
         let mut segs = Vec::new();
         let mut steps_a = Vec::new();
         let mut steps_b = Vec::new();
@@ -341,11 +425,12 @@ pub(crate) fn bluezone_hits(
                 }
             }
         };
-        let end = base + chunk.len();
-        for sub in (base..end).step_by(64) {
+        for sub in chunk.chunks(64) {
             segs.clear();
-            for k in sub..(sub + 64).min(end) {
-                segments(k, &mut segs);
+            for &k in sub {
+                let before = segs.len();
+                segments(k as usize, &mut segs);
+                derived += usize::from(segs.len() > before);
             }
             // Two segments at a time through the two-lane chain kernel. Slot 0's key is the
             // segment's first state; slot i's is chain step i − 1.
@@ -372,14 +457,14 @@ pub(crate) fn bluezone_hits(
             }
         }
         hits.sort_unstable();
-        hits
-    })
+        (hits, derived)
+    }))
 }
 
 /// Heap bytes of the lookup structures a fast match builds for `index` (for the memory
 /// budget report).
 pub(crate) fn lookup_bytes(index: &EncounterIndex, config: &MatchConfig) -> usize {
-    let seed = Seed([0, 0]);
+    let seed = Seed([0; 4]);
     let g: Vec<u32> = (0..index.gaen.len() as u32).collect();
     let b: Vec<u32> = (0..index.bluezone.len() as u32).collect();
     let coverage = Coverage::new(index, config);

@@ -110,7 +110,7 @@ impl ZeroSaltHkdf {
     pub(crate) fn derive_x4(
         &self,
         teks: [&[u8; 16]; 4],
-        backend: super::sha256x4::Backend,
+        backend: super::simd::Backend,
     ) -> [[u8; 16]; 4] {
         let mut states = [self.extract_inner; 4];
         let mut blocks = [[0u8; 64]; 4];
@@ -224,7 +224,7 @@ mod tests {
         #[test]
         fn four_lane_hkdf_equals_single(teks in any::<[[u8; 16]; 4]>()) {
             let h = ZeroSaltHkdf::new(RPIK_INFO);
-            for backend in [super::super::sha256x4::Backend::detect(), super::super::sha256x4::Backend::Portable] {
+            for backend in [super::super::simd::Backend::detect(), super::super::simd::Backend::PORTABLE] {
                 let got = h.derive_x4([&teks[0], &teks[1], &teks[2], &teks[3]], backend);
                 for l in 0..4 {
                     prop_assert_eq!(got[l], h.derive(&teks[l]));
