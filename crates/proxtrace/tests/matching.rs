@@ -5,7 +5,7 @@
 use proxtrace::bluezone::{BluezoneId, DailyKey};
 use proxtrace::gaen::{Metadata, TemporaryExposureKey};
 use proxtrace::identifier::{GaenPayload, Identifier};
-use proxtrace::matching::{EncounterIndex, MatchConfig, MatchResult, Matcher};
+use proxtrace::matching::{EncounterIndex, Engine, MatchConfig, MatchResult, Matcher};
 use proxtrace::published::{BluezoneDiagnosisKey, GaenDiagnosisKey, ReportType};
 use proxtrace::sighting::ScanAggregate;
 use proxtrace::time::{BluezoneSlot, EnIntervalNumber, SlotsPerDay, UnixTime, UtcDay};
@@ -88,7 +88,18 @@ fn run_with(
     bz: &[BluezoneDiagnosisKey],
 ) -> MatchResult {
     let index = EncounterIndex::from_records(records).unwrap();
-    Matcher::new(config).unwrap().run(&index, gaen, bz).unwrap()
+    // `Matcher::new` runs the fast engine; every semantic test also holds on the reference.
+    let fast = Matcher::new(config.clone())
+        .unwrap()
+        .run(&index, gaen, bz)
+        .unwrap();
+    let reference = Matcher::new(config)
+        .unwrap()
+        .with_engine(Engine::Reference)
+        .run(&index, gaen, bz)
+        .unwrap();
+    assert_eq!(fast, reference, "fast and reference engines disagree");
+    fast
 }
 
 fn instance_count(r: &MatchResult) -> usize {
@@ -563,4 +574,57 @@ fn configurations_that_size_memory_are_bounded() {
         set(&mut c);
         assert!(matches!(Matcher::new(c), Err(MatchError::Config(_))));
     }
+}
+
+/// A published file that repeats one key many times (a flood of copies in an export or an
+/// unsigned F0 payload) matches exactly like the key published once: the matcher derives each
+/// distinct key once (it used to hold ≈ 22 KB per copy, so 10^6 copies exhausted 8 GB), and
+/// the last copy is the one a window names.
+#[test]
+fn copies_of_one_key_match_as_one_and_the_last_copy_counts() {
+    let d = day_start_interval();
+    let j = d.checked_add(30).unwrap();
+    let records = [
+        heard(21, j, j.start().as_secs() + 60, -5, -60),
+        heard(21, j, j.start().as_secs() + 400, -5, -60),
+    ];
+    let once = run(&records, &[gaen_key(21, d, 144)], &[]);
+    assert_eq!(once.exposure_windows.len(), 1);
+    let copies = 200_000;
+    let mut many = vec![gaen_key(21, d, 144); copies];
+    many.insert(0, gaen_key(22, d, 144));
+    let index = EncounterIndex::from_records(&records).unwrap();
+    let r = Matcher::new(MatchConfig::default())
+        .unwrap()
+        .run(&index, &many, &[])
+        .unwrap();
+    assert_eq!(r.exposure_windows.len(), 1);
+    assert_eq!(r.exposure_windows[0].diagnosis_key_index, copies);
+    let mut w = r.exposure_windows[0].clone();
+    w.diagnosis_key_index = 0;
+    assert_eq!(w, once.exposure_windows[0]);
+
+    // Bluezone: the same for a daily key repeated in a payload.
+    let spd = SlotsPerDay::DEFAULT;
+    let dk = DailyKey::from_bytes([0x43; 32], UtcDay::new(DAY));
+    let ids = dk.bluezone_ids(spd);
+    let s0 = BluezoneSlot::new(UtcDay::new(DAY), 20, spd)
+        .unwrap()
+        .start(spd)
+        .as_secs();
+    let heard = [bz_heard(ids[20], s0 + 10, s0 + 300, -60)];
+    let day = (
+        UtcDay::new(DAY).start().as_secs(),
+        UtcDay::new(DAY).end().as_secs() - 1,
+    );
+    let once = run(&heard, &[], &[bz_key(&dk, day.0, day.1)]);
+    assert_eq!(once.exposure_windows.len(), 1);
+    let many = vec![bz_key(&dk, day.0, day.1); copies];
+    let index = EncounterIndex::from_records(&heard).unwrap();
+    let r = Matcher::new(MatchConfig::default())
+        .unwrap()
+        .run(&index, &[], &many)
+        .unwrap();
+    assert_eq!(r.exposure_windows.len(), 1);
+    assert_eq!(r.exposure_windows[0].diagnosis_key_index, copies - 1);
 }

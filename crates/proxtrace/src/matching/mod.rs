@@ -137,11 +137,10 @@ pub struct MatchStats {
 }
 
 /// Which inner loop a [`Matcher`] runs.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub enum Engine {
     /// The straightforward reference inner loop: the oracle and the benchmark baseline.
-    #[default]
     Reference,
     /// The fast inner loop (specialised HKDF, batched AES, seeded tables, parallel).
     Fast(FastEngine),
@@ -256,11 +255,16 @@ pub struct Matcher {
 
 impl Matcher {
     /// A matcher with this configuration (validated) and the default engine.
+    ///
+    /// The engine is the fast one on one thread, its lookup-table seed drawn from the operating
+    /// system's random source; [`with_engine`](Self::with_engine) picks more threads, a seed of
+    /// your own or the reference loop.
     pub fn new(config: MatchConfig) -> Result<Self, MatchError> {
         config.validate()?;
+        let engine = FastEngine::new(1, &mut rand::rngs::SysRng)?;
         Ok(Self {
             config,
-            engine: Engine::default(),
+            engine: Engine::Fast(engine),
         })
     }
 
