@@ -117,4 +117,15 @@ fn cli_rejects_too_many_threads_and_oversized_benches() {
     let (code, err) = bench(&["--sightings", "10000001"]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("at most 10000000"), "{err}");
+    // `match` checks its --threads before it reads a file: a missing log is not reached.
+    let d = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_proxtrace"))
+        .current_dir(d.path())
+        .args(["match", "--log", "missing.ptlog", "--f0", "missing.json"])
+        .args(["--threads", &too_many])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(&format!("at most {}", max_threads())), "{err}");
 }

@@ -90,17 +90,7 @@ fn bench_match(a: &MatchArgs) -> Result<(), CliError> {
     if a.threads == 0 {
         return Err(CliError::usage("--threads", "must be at least 1"));
     }
-    let limit = proxtrace::matching::max_threads();
-    if a.threads > limit {
-        return Err(CliError::usage(
-            "--threads",
-            format!(
-                "at most {limit} on this machine ({} cores × {})",
-                proxtrace::matching::available_cores(),
-                proxtrace::matching::THREADS_PER_CORE
-            ),
-        ));
-    }
+    crate::cli::check_threads(a.threads)?;
     if a.keys > MAX_BENCH_KEYS {
         return Err(CliError::usage(
             "--keys",

@@ -20,6 +20,22 @@ pub(crate) struct CliError {
     closed_pipe: bool,
 }
 
+/// Refuse a `--threads` above the matcher's limit, before anything is read or generated.
+pub(crate) fn check_threads(threads: usize) -> Result<(), CliError> {
+    use proxtrace::matching::{THREADS_PER_CORE, available_cores, max_threads};
+    let limit = max_threads();
+    if threads > limit {
+        return Err(CliError::usage(
+            "--threads",
+            format!(
+                "at most {limit} on this machine ({} cores × {THREADS_PER_CORE})",
+                available_cores()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 impl CliError {
     /// A bad argument: `error: <arg>: <reason>`, exit status 2.
     pub(crate) fn usage(arg: &str, reason: impl fmt::Display) -> Self {

@@ -58,6 +58,11 @@ pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
             "give at least one --export or --f0 file",
         ));
     }
+    let threads = a
+        .threads
+        .unwrap_or_else(proxtrace::matching::available_cores)
+        .max(1);
+    crate::cli::check_threads(threads)?;
     if !a.exports.is_empty() && a.public_keys.is_empty() && !a.allow_unsigned {
         return Err(CliError::usage(
             "--public-key",
@@ -124,21 +129,6 @@ pub(crate) fn run(a: MatchArgs) -> Result<(), CliError> {
         b.push(&r).map_err(|e| CliError::failure(e.to_string()))?;
     }
     let index = b.finish();
-    let threads = a
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let limit = proxtrace::matching::max_threads();
-    if threads > limit {
-        return Err(CliError::usage(
-            "--threads",
-            format!(
-                "at most {limit} on this machine ({} cores × {})",
-                proxtrace::matching::available_cores(),
-                proxtrace::matching::THREADS_PER_CORE
-            ),
-        ));
-    }
     let engine = FastEngine::new(threads, &mut rand::rngs::SysRng)
         .map_err(|e| CliError::failure(e.to_string()))?;
     let matcher = Matcher::new(config)
