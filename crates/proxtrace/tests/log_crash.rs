@@ -117,9 +117,9 @@ struct Trace {
     acked: Vec<(usize, usize)>,
 }
 
-/// A created, synced, empty log image, then `n` records with a sync every few (two UTC days,
-/// several pages, no ring wrap).
-fn scenario(n: u32, seed: u64) -> Trace {
+/// A created, synced, empty log image, and that log opened on a backend that records every
+/// write and sync from there on.
+fn recording_log() -> (Vec<u8>, Rc<RefCell<Vec<Op>>>, EncounterLog<Recording>) {
     let base = EncounterLog::create(MemoryBackend::new(), opts(30))
         .unwrap()
         .into_backend()
@@ -131,7 +131,14 @@ fn scenario(n: u32, seed: u64) -> Trace {
         ops: ops.clone(),
         fail_after: None,
     };
-    let mut log = EncounterLog::open(backend, opts(30)).unwrap();
+    let log = EncounterLog::open(backend, opts(30)).unwrap();
+    (base, ops, log)
+}
+
+/// A created, synced, empty log image, then `n` records with a sync every few (two UTC days,
+/// several pages, no ring wrap).
+fn scenario(n: u32, seed: u64) -> Trace {
+    let (base, ops, mut log) = recording_log();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut appended = Vec::new();
     let mut acked = Vec::new();
@@ -284,18 +291,7 @@ fn a_crash_at_any_write_or_sync_point_keeps_every_synced_record() {
 #[test]
 fn a_crash_while_the_ring_evicts_never_loses_a_record_uncounted() {
     let mut rng = ChaCha20Rng::seed_from_u64(16);
-    let base = EncounterLog::create(MemoryBackend::new(), opts(30))
-        .unwrap()
-        .into_backend()
-        .as_bytes()
-        .to_vec();
-    let ops = Rc::new(RefCell::new(Vec::new()));
-    let backend = Recording {
-        image: base.clone(),
-        ops: ops.clone(),
-        fail_after: None,
-    };
-    let mut log = EncounterLog::open(backend, opts(30)).unwrap();
+    let (base, ops, mut log) = recording_log();
     let mut appended = Vec::new();
     let mut acked = Vec::new();
     let mut t = at(DAY, 1000).as_secs();
